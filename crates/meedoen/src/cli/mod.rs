@@ -1,0 +1,4 @@
+//! Command-line entries. Each subcommand family lives in its own file.
+
+pub mod pb;
+pub mod sortition;
