@@ -15,6 +15,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start the web platform.
+    Serve(cli::serve::ServeArgs),
+    /// Apply database migrations and stop.
+    Migrate(cli::serve::DbArgs),
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    Admin(cli::serve::AdminCommand),
     /// Participatory budgeting: read, check, tally and verify pabulib files.
     #[command(subcommand)]
     Pb(cli::pb::PbCommand),
@@ -26,6 +33,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => cli::serve::serve(args),
+        Command::Migrate(db) => cli::serve::migrate(db),
+        Command::Admin(cmd) => cli::serve::admin(cmd),
         Command::Pb(cmd) => cli::pb::run(cmd),
         Command::Sortition(cmd) => cli::sortition::run(cmd),
     }
