@@ -20,7 +20,11 @@ fn main() {
         }
         let (num, rest) = name.split_once('_').expect("migration name NNNN_name.sql");
         let version: u32 = num.parse().expect("migration number");
-        migs.push((version, rest.trim_end_matches(".sql").to_string(), path.display().to_string()));
+        migs.push((
+            version,
+            rest.trim_end_matches(".sql").to_string(),
+            path.display().to_string(),
+        ));
     }
     migs.sort();
     for w in migs.windows(2) {
@@ -40,9 +44,20 @@ fn main() {
     cats.sort();
     let mut code = String::from("pub static CATALOGS: &[(&str, &str, &str)] = &[\n");
     for p in &cats {
-        let lang = p.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let lang = p
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let module = p.file_stem().unwrap().to_string_lossy().to_string();
-        writeln!(code, "    ({lang:?}, {module:?}, include_str!({:?})),", p.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({lang:?}, {module:?}, include_str!({:?})),",
+            p.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     std::fs::write(Path::new(&out).join("catalogs.rs"), code).unwrap();
@@ -67,14 +82,21 @@ fn main() {
             Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
             None => format!("{rel}.{hash}"),
         };
-        writeln!(code, "    ({rel:?}, {hashed:?}, include_bytes!({:?})),", p.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({rel:?}, {hashed:?}, include_bytes!({:?})),",
+            p.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     std::fs::write(Path::new(&out).join("assets.rs"), code).unwrap();
 }
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd {
         let p = e.unwrap().path();
         if p.is_dir() {

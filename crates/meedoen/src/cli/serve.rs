@@ -22,7 +22,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MEEDOEN_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// The public address residents use (decides secure cookies and links in e-mails).
-    #[arg(long, env = "MEEDOEN_PUBLIC_URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long,
+        env = "MEEDOEN_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
     pub public_url: String,
     /// Load the demo (Haarlem and Zaanstad) when it is not there yet.
     #[arg(long)]
@@ -32,7 +36,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MEEDOEN_SMTP_URL")]
     pub smtp_url: Option<String>,
     /// Sender of e-mail.
-    #[arg(long, env = "MEEDOEN_MAIL_FROM", default_value = "Meedoen <noreply@meedoen.localhost>")]
+    #[arg(
+        long,
+        env = "MEEDOEN_MAIL_FROM",
+        default_value = "Meedoen <noreply@meedoen.localhost>"
+    )]
     pub mail_from: String,
     /// Bearer token that protects /metrics (open when not set).
     #[arg(long, env = "MEEDOEN_METRICS_TOKEN")]
@@ -84,7 +92,10 @@ pub fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     if json {
-        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -108,7 +119,10 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
 pub fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_json);
     if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
-        eprintln!("fout: --mail-from is geen geldig e-mailadres: {}", args.mail_from);
+        eprintln!(
+            "fout: --mail-from is geen geldig e-mailadres: {}",
+            args.mail_from
+        );
         return ExitCode::FAILURE;
     }
     let rt = runtime();
@@ -163,11 +177,32 @@ pub fn admin(cmd: AdminCommand) -> ExitCode {
     let rt = runtime();
     let res = rt.block_on(async move {
         match cmd {
-            AdminCommand::CreateUser { db, email, name, password, tenant, role, platform } => {
+            AdminCommand::CreateUser {
+                db,
+                email,
+                name,
+                password,
+                tenant,
+                role,
+                platform,
+            } => {
                 let db = open(&db.database_url).await?;
-                meedoen::modules::kern::cli::create_user(&db, &email, &name, &password, tenant.as_deref(), role.as_deref(), platform).await
+                meedoen::modules::kern::cli::create_user(
+                    &db,
+                    &email,
+                    &name,
+                    &password,
+                    tenant.as_deref(),
+                    role.as_deref(),
+                    platform,
+                )
+                .await
             }
-            AdminCommand::ResetPassword { db, email, password } => {
+            AdminCommand::ResetPassword {
+                db,
+                email,
+                password,
+            } => {
                 let db = open(&db.database_url).await?;
                 meedoen::modules::kern::cli::reset_password(&db, &email, &password).await
             }

@@ -80,28 +80,17 @@ impl Db {
                     format!("{url}?mode=rwc")
                 };
                 let opts = AnyConnectOptions::from_str(&url)?;
-                let after = |conn: &mut sqlx::AnyConnection, _meta| {
-                    Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                };
                 // The writer first, so that WAL mode is set before readers open the file.
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(after)
+                    .after_connect(sqlite_pragmas)
                     .connect_with(opts.clone())
                     .await?;
                 let read = AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(after)
+                    .after_connect(sqlite_pragmas)
                     .connect_with(opts)
                     .await?;
                 Ok(Db {
@@ -150,4 +139,20 @@ pub fn is_unique_violation(e: &DbError) -> bool {
         }
         _ => false,
     }
+}
+
+/// Per-connection settings for SQLite: WAL, foreign keys, and a generous busy timeout.
+fn sqlite_pragmas<'c>(
+    conn: &'c mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+        )
+        .await?;
+        Ok(())
+    })
 }

@@ -56,6 +56,16 @@ impl JobStatus {
             (self.progress_done * 100 / self.progress_total).clamp(0, 100)
         }
     }
+    /// The message key naming the status, e.g. `kern.job.status.running`.
+    pub fn status_key(&self) -> &'static str {
+        match self.status.as_str() {
+            "queued" => "kern.job.status.queued",
+            "running" => "kern.job.status.running",
+            "done" => "kern.job.status.done",
+            "failed" => "kern.job.status.failed",
+            _ => "kern.job.status.cancelled",
+        }
+    }
     pub fn is_finished(&self) -> bool {
         matches!(self.status.as_str(), "done" | "failed" | "cancelled")
     }
@@ -263,7 +273,9 @@ impl JobRunner {
         let span = tracing::info_span!("job", id, kind = kind.as_str(), attempt);
         let _e = span.enter();
         let Some(handler) = handlers.get(kind.as_str()).copied() else {
-            let _ = self.finish(id, "failed", None, Some("onbekend soort taak")).await;
+            let _ = self
+                .finish(id, "failed", None, Some("onbekend soort taak"))
+                .await;
             return;
         };
         let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
@@ -279,11 +291,13 @@ impl JobRunner {
         let hb = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs((LEASE_SECS / 3) as u64)).await;
-                let _ = sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND status = 'running'")
-                    .bind(now() + LEASE_SECS)
-                    .bind(id)
-                    .execute(db.writer())
-                    .await;
+                let _ = sqlx::query(
+                    "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND status = 'running'",
+                )
+                .bind(now() + LEASE_SECS)
+                .bind(id)
+                .execute(db.writer())
+                .await;
             }
         });
         let result = tokio::spawn(handler(ctx.clone())).await;
@@ -298,7 +312,10 @@ impl JobRunner {
                 let _ = self.finish(id, "cancelled", None, None).await;
             }
             Ok(Err(e)) => self.retry_or_fail(id, attempt, &format!("{e:#}")).await,
-            Err(e) => self.retry_or_fail(id, attempt, &format!("taak afgebroken: {e}")).await,
+            Err(e) => {
+                self.retry_or_fail(id, attempt, &format!("taak afgebroken: {e}"))
+                    .await
+            }
         }
     }
 

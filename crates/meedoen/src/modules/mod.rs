@@ -35,11 +35,19 @@ pub fn public_nav(_base: &str) -> Vec<(String, &'static str)> {
 /// Staff navigation entries: (href, message key, roles that see it).
 pub fn staff_nav(base: &str) -> Vec<(String, &'static str, &'static [Role])> {
     use crate::web::access::{Administer, Capability};
-    vec![(format!("{base}/beheer"), "kern.nav.admin", Administer::ROLES)]
+    vec![(
+        format!("{base}/beheer"),
+        "kern.nav.admin",
+        Administer::ROLES,
+    )]
 }
 
 /// Blocks for a municipality's home page, in order.
-pub async fn home_sections(_state: &AppState, _ctx: &Ctx, _tenant: &TenantCtx) -> AppResult<Vec<HomeSection>> {
+pub async fn home_sections(
+    _state: &AppState,
+    _ctx: &Ctx,
+    _tenant: &TenantCtx,
+) -> AppResult<Vec<HomeSection>> {
     Ok(Vec::new())
 }
 
@@ -54,7 +62,11 @@ pub fn job_result_url(_tenant_slug: &str, _job: &JobStatus) -> Option<String> {
 }
 
 /// Add a resident's data held by modules to their export.
-pub async fn export_user_data(_state: &AppState, _user_id: i64, _out: &mut serde_json::Value) -> AppResult<()> {
+pub async fn export_user_data(
+    _state: &AppState,
+    _user_id: i64,
+    _out: &mut serde_json::Value,
+) -> AppResult<()> {
     Ok(())
 }
 

@@ -113,7 +113,11 @@ fn login_url(parts: &Parts) -> String {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let slug = path.trim_start_matches('/').split(['/', '?']).next().unwrap_or("");
+    let slug = path
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
     let back: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
     let base = if slug.is_empty() || slug == "inloggen" || slug == "platform" {
         String::new()

@@ -43,7 +43,10 @@ pub fn url(name: &str) -> &'static str {
 /// The bytes of an asset by its plain name.
 pub fn bytes(name: &str) -> Option<&'static [u8]> {
     let i = index();
-    i.by_name.get(name).and_then(|h| i.by_hashed.get(h)).copied()
+    i.by_name
+        .get(name)
+        .and_then(|h| i.by_hashed.get(h))
+        .copied()
 }
 
 fn mime(name: &str) -> &'static str {
@@ -77,7 +80,10 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         let mut r = bytes.into_response();
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime(&name)));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
         return r;
     }
     (StatusCode::NOT_FOUND, "not found").into_response()

@@ -2,10 +2,10 @@
 //! message. Built once by [`context_layer`] and read by handlers through the [`Ctx`]
 //! extractor. The same layer turns error responses into pages and writes cookies.
 
+use super::AppState;
 use super::error::{AppError, ErrorPage, error_key};
 use super::i18n::Lang;
 use super::security::{hmac_b64, random_token, sha256_hex};
-use super::AppState;
 use crate::db::{flag, now};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -195,8 +195,8 @@ fn cookie<'a>(name: &'a str, value: String, secure: bool, max_age: Option<i64>) 
     c
 }
 
-fn time_duration(secs: i64) -> axum_extra::extract::cookie::time::Duration {
-    axum_extra::extract::cookie::time::Duration::seconds(secs)
+fn time_duration(secs: i64) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(secs)
 }
 
 fn preferred_lang(jar: &CookieJar, req: &Request) -> Lang {
@@ -209,7 +209,12 @@ fn preferred_lang(jar: &CookieJar, req: &Request) -> Lang {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     for part in accept.split(',') {
-        let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let tag = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if tag.starts_with("nl") {
             return Lang::Nl;
         }
@@ -221,7 +226,11 @@ fn preferred_lang(jar: &CookieJar, req: &Request) -> Lang {
 }
 
 /// The middleware that builds [`Ctx`], writes cookies and renders error pages.
-pub async fn context_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn context_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/assets/") || path == "/health" || path == "/metrics" {
         return next.run(req).await;
@@ -329,8 +338,10 @@ pub async fn context_layer(State(state): State<AppState>, mut req: Request, next
     }
     if status == StatusCode::OK && ctx.user.is_some() {
         // Pages for logged-in users are private.
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
     resp
 }

@@ -376,7 +376,9 @@ pub fn valid_email(v: &str) -> bool {
         return false;
     };
     !local.is_empty()
-        && !local.contains('@')
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c))
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')

@@ -81,7 +81,7 @@ impl Catalog {
     }
 
     /// The message for `key`, falling back to Dutch, then to a visible marker.
-    pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+    pub fn get<'a>(&'a self, lang: Lang, key: &str) -> &'a str {
         let primary = match lang {
             Lang::Nl => &self.nl,
             Lang::En => &self.en,

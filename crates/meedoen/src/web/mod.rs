@@ -69,10 +69,12 @@ async fn load_or_create_secret(db: &Db) -> anyhow::Result<Vec<u8>> {
         return Ok(b64.decode(v)?);
     }
     let key: [u8; 32] = rand::random();
-    sqlx::query("INSERT INTO app_secrets (name, value) VALUES ('hmac', $1) ON CONFLICT (name) DO NOTHING")
-        .bind(b64.encode(key))
-        .execute(db.writer())
-        .await?;
+    sqlx::query(
+        "INSERT INTO app_secrets (name, value) VALUES ('hmac', $1) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(b64.encode(key))
+    .execute(db.writer())
+    .await?;
     let v: String = sqlx::query_scalar("SELECT value FROM app_secrets WHERE name = 'hmac'")
         .fetch_one(db.writer())
         .await?;
@@ -87,16 +89,31 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if state.config.secure_cookies() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -110,7 +127,9 @@ pub fn metrics_handle() -> PrometheusHandle {
     static H: OnceLock<PrometheusHandle> = OnceLock::new();
     H.get_or_init(|| {
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
-            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+            .set_buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
             .expect("buckets")
             .build_recorder();
         let handle = recorder.handle();
@@ -150,9 +169,15 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*name}", axum::routing::get(assets::serve))
         .fallback(not_found)
         .layer(middleware::from_fn(track_metrics))
-        .layer(middleware::from_fn_with_state(state.clone(), ctx::context_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ctx::context_layer,
+        ))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -189,7 +214,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

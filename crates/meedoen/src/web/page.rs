@@ -41,7 +41,7 @@ impl Chrome {
         let mut staff_nav = Vec::new();
         if let Some(tn) = tenant {
             let base = format!("/{}", tn.slug);
-            let mut item = |v: &mut Vec<NavItem>, href: String, key: &'static str| {
+            let item = |v: &mut Vec<NavItem>, href: String, key: &'static str| {
                 let current = path_only == href
                     || (href != base && path_only.starts_with(&format!("{href}/")));
                 v.push(NavItem {
@@ -188,7 +188,12 @@ struct ErrorTpl<'a> {
 
 pub async fn render_error(state: &AppState, ctx: &Ctx, page: &ErrorPage) -> Response {
     // Give the page the tenant's chrome when the path names a tenant.
-    let slug = ctx.path.trim_start_matches('/').split(['/', '?']).next().unwrap_or("");
+    let slug = ctx
+        .path
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
     let tenant = if slug.is_empty() {
         None
     } else {
@@ -240,11 +245,7 @@ pub fn fmt_int(lang: Lang, n: i64) -> String {
         }
         out.push(ch);
     }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// Format a date (`YYYY-MM-DD`) as "3 maart 2026" / "3 March 2026".
@@ -254,12 +255,32 @@ pub fn fmt_date(lang: Lang, iso: &str) -> String {
         return iso.to_string();
     };
     const NL: [&str; 12] = [
-        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-        "september", "oktober", "november", "december",
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
     ];
     const EN: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let m = (d.month0()) as usize;
     match lang {
@@ -289,8 +310,7 @@ fn amsterdam_offset(dt: chrono::DateTime<chrono::Utc>) -> chrono::FixedOffset {
         while d.weekday() != Weekday::Sun {
             d = d.pred_opt().expect("valid");
         }
-        chrono::Utc
-            .from_utc_datetime(&d.and_hms_opt(1, 0, 0).expect("valid"))
+        chrono::Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).expect("valid"))
     };
     let summer = dt >= last_sunday(3) && dt < last_sunday(10);
     chrono::FixedOffset::east_opt(if summer { 7200 } else { 3600 }).expect("offset")

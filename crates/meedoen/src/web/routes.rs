@@ -52,7 +52,13 @@ impl Routes {
         Self::default()
     }
 
-    fn add(mut self, method: &'static str, path: &'static str, access: Access, mr: MethodRouter<AppState>) -> Self {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
         self.router = self.router.route(path, mr);
         self.specs.push(RouteSpec {
             method,

@@ -33,7 +33,8 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 pub fn hmac_b64(key: &[u8], data: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }

@@ -46,22 +46,20 @@ struct IndexTpl {
 }
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx, a: Admin) -> AppResult<Response> {
-    let people: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT user_id) FROM memberships WHERE tenant_id = $1",
-    )
-    .bind(a.tenant.id)
-    .fetch_one(state.db.pool())
-    .await?;
+    let people: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT user_id) FROM memberships WHERE tenant_id = $1")
+            .bind(a.tenant.id)
+            .fetch_one(state.db.pool())
+            .await?;
     let areas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM areas WHERE tenant_id = $1")
         .bind(a.tenant.id)
         .fetch_one(state.db.pool())
         .await?;
-    let pending_mail: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL",
-    )
-    .bind(a.tenant.id)
-    .fetch_one(state.db.pool())
-    .await?;
+    let pending_mail: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL")
+            .bind(a.tenant.id)
+            .fetch_one(state.db.pool())
+            .await?;
     render(&IndexTpl {
         c: chrome(&ctx, &a, "kern.admin.title"),
         base: base(&a),
@@ -114,13 +112,23 @@ async fn users_page(state: &AppState, ctx: &Ctx, a: &Admin, q: &str) -> AppResul
     })
 }
 
-pub async fn users(State(state): State<AppState>, ctx: Ctx, a: Admin, Query(s): Query<Search>) -> AppResult<Response> {
+pub async fn users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    Query(s): Query<Search>,
+) -> AppResult<Response> {
     render(&users_page(&state, &ctx, &a, &s.q).await?)
 }
 
 /// Add a colleague: a new account (they get an e-mail to set a password through the
 /// login link) or an existing one, with roles in this municipality.
-pub async fn user_create(State(state): State<AppState>, ctx: Ctx, a: Admin, form: Form) -> AppResult<Response> {
+pub async fn user_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    form: Form,
+) -> AppResult<Response> {
     let mut v = Validator::new(&ctx, &form);
     let email = v.email("email");
     let name = v.text("name", 100);
@@ -164,19 +172,33 @@ pub async fn user_create(State(state): State<AppState>, ctx: Ctx, a: Admin, form
         &[
             ("gemeente", &a.tenant.name),
             ("rollen", &role_names.join(", ")),
-            ("link", &format!("{}/{}/inloggen", state.config.public_url.trim_end_matches('/'), a.tenant.slug)),
+            (
+                "link",
+                &format!(
+                    "{}/{}/inloggen",
+                    state.config.public_url.trim_end_matches('/'),
+                    a.tenant.slug
+                ),
+            ),
         ],
     );
     mail::queue(
         &mut tx,
         Some(a.tenant.id),
         &email,
-        &tf(ctx.lang, "kern.admin.users.invite_subject", &[("gemeente", &a.tenant.name)]),
+        &tf(
+            ctx.lang,
+            "kern.admin.users.invite_subject",
+            &[("gemeente", &a.tenant.name)],
+        ),
         &body,
     )
     .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/gebruikers", base(&a)), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/gebruikers", base(&a)),
+        "kern.flash.saved",
+    ))
 }
 
 #[derive(Template)]
@@ -192,7 +214,9 @@ struct UserEditTpl {
 
 async fn account_in_tenant(state: &AppState, a: &Admin, id: &str) -> AppResult<accounts::Account> {
     let id = parse_id(id)?;
-    let acc = accounts::by_id(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let acc = accounts::by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     // Only people of this municipality (role or home) are visible to its administrator.
     let related: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM users u WHERE u.id = $1 AND (u.home_tenant_id = $2 OR EXISTS \
@@ -234,7 +258,11 @@ pub async fn user_update(
     form: Form,
 ) -> AppResult<Response> {
     let account = account_in_tenant(&state, &a, &id).await?;
-    let wanted: Vec<Role> = form.all("roles").iter().filter_map(|r| Role::parse(r)).collect();
+    let wanted: Vec<Role> = form
+        .all("roles")
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
     if account.id == a.user.id && !wanted.contains(&Role::Beheerder) && !a.user.is_platform_admin {
         let current = accounts::roles_in(&state.db, account.id, a.tenant.id).await?;
         let mut errors = FieldErrors::new();
@@ -258,14 +286,35 @@ pub async fn user_update(
         let want = wanted.contains(&r);
         if want && !has {
             accounts::grant(&mut tx, account.id, a.tenant.id, r).await?;
-            audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "user.role_granted", "user", Some(account.id), &format!("rol {} gegeven aan {}", r.key(), account.name)).await?;
+            audit::record(
+                &mut tx,
+                Some(a.tenant.id),
+                Some(&a.user),
+                "user.role_granted",
+                "user",
+                Some(account.id),
+                &format!("rol {} gegeven aan {}", r.key(), account.name),
+            )
+            .await?;
         } else if has && !want {
             accounts::revoke(&mut tx, account.id, a.tenant.id, r).await?;
-            audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "user.role_revoked", "user", Some(account.id), &format!("rol {} afgenomen van {}", r.key(), account.name)).await?;
+            audit::record(
+                &mut tx,
+                Some(a.tenant.id),
+                Some(&a.user),
+                "user.role_revoked",
+                "user",
+                Some(account.id),
+                &format!("rol {} afgenomen van {}", r.key(), account.name),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/gebruikers/{}", base(&a), account.id), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/gebruikers/{}", base(&a), account.id),
+        "kern.flash.saved",
+    ))
 }
 
 /// Send the person a login link so they can set a new password; ends their sessions.
@@ -309,13 +358,29 @@ pub async fn user_reset_password(
         &mut tx,
         Some(a.tenant.id),
         &account.email,
-        &tf(ctx.lang, "kern.admin.users.reset_subject", &[("gemeente", &a.tenant.name)]),
+        &tf(
+            ctx.lang,
+            "kern.admin.users.reset_subject",
+            &[("gemeente", &a.tenant.name)],
+        ),
         &tf(ctx.lang, "kern.admin.users.reset_mail", &[("link", &link)]),
     )
     .await?;
-    audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "user.password_reset", "user", Some(account.id), &format!("wachtwoord van {} opnieuw ingesteld", account.name)).await?;
+    audit::record(
+        &mut tx,
+        Some(a.tenant.id),
+        Some(&a.user),
+        "user.password_reset",
+        "user",
+        Some(account.id),
+        &format!("wachtwoord van {} opnieuw ingesteld", account.name),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/gebruikers/{}", base(&a), account.id), "kern.flash.reset_sent"))
+    Ok(redirect_with_flash(
+        &format!("{}/gebruikers/{}", base(&a), account.id),
+        "kern.flash.reset_sent",
+    ))
 }
 
 // ---------- areas ----------
@@ -335,7 +400,10 @@ async fn areas_page(state: &AppState, ctx: &Ctx, a: &Admin) -> AppResult<AreasTp
         .await?
         .into_iter()
         .map(|ar| {
-            let pop = ar.population.map(|p| fmt_int(ctx.lang, p)).unwrap_or_default();
+            let pop = ar
+                .population
+                .map(|p| fmt_int(ctx.lang, p))
+                .unwrap_or_default();
             (ar, pop)
         })
         .collect();
@@ -381,12 +449,15 @@ fn parent_code(code: &str) -> Option<String> {
 
 /// Parse and check a GeoJSON file of areas (CBS codes in `statcode`/`code`, names in
 /// `statnaam`/`naam`/`name`). Returns every problem, with the feature number.
-pub fn parse_areas_geojson(text: &str, gemeente_code: Option<&str>) -> Result<Vec<ImportedArea>, Vec<String>> {
-    let v: Value = serde_json::from_str(text).map_err(|e| vec![format!("Geen geldige GeoJSON: {e}")])?;
-    let features = v
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| vec!["Het bestand heeft geen lijst 'features' (FeatureCollection).".to_string()])?;
+pub fn parse_areas_geojson(
+    text: &str,
+    gemeente_code: Option<&str>,
+) -> Result<Vec<ImportedArea>, Vec<String>> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| vec![format!("Geen geldige GeoJSON: {e}")])?;
+    let features = v.get("features").and_then(Value::as_array).ok_or_else(|| {
+        vec!["Het bestand heeft geen lijst 'features' (FeatureCollection).".to_string()]
+    })?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, f) in features.iter().enumerate() {
@@ -402,23 +473,31 @@ pub fn parse_areas_geojson(text: &str, gemeente_code: Option<&str>) -> Result<Ve
             continue;
         };
         let Some(kind) = kind_of(&code) else {
-            problems.push(format!("Gebied {n} ({code}): de code begint niet met GM, WK of BU."));
+            problems.push(format!(
+                "Gebied {n} ({code}): de code begint niet met GM, WK of BU."
+            ));
             continue;
         };
         if let Some(gm) = gemeente_code {
             if code.get(2..6) != gm.get(2..6) {
-                problems.push(format!("Gebied {n} ({code}): hoort niet bij gemeente {gm}."));
+                problems.push(format!(
+                    "Gebied {n} ({code}): hoort niet bij gemeente {gm}."
+                ));
                 continue;
             }
         }
-        let Some(name) = get(&["statnaam", "naam", "name"]).filter(|s| !s.is_empty() && s.len() <= 200) else {
+        let Some(name) =
+            get(&["statnaam", "naam", "name"]).filter(|s| !s.is_empty() && s.len() <= 200)
+        else {
             problems.push(format!("Gebied {n} ({code}): geen naam."));
             continue;
         };
         let geometry = f.get("geometry").filter(|g| !g.is_null());
         if let Some(g) = geometry {
             if super::geo::geometry_polygons(g).is_empty() {
-                problems.push(format!("Gebied {n} ({code}): de geometrie is geen (Multi)Polygon."));
+                problems.push(format!(
+                    "Gebied {n} ({code}): de geometrie is geen (Multi)Polygon."
+                ));
                 continue;
             }
         }
@@ -439,35 +518,67 @@ pub fn parse_areas_geojson(text: &str, gemeente_code: Option<&str>) -> Result<Ve
     if out.is_empty() && problems.is_empty() {
         problems.push("Het bestand bevat geen gebieden.".into());
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
-pub async fn areas_import(State(state): State<AppState>, ctx: Ctx, a: Admin, mp: MultipartForm) -> AppResult<Response> {
+pub async fn areas_import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    mp: MultipartForm,
+) -> AppResult<Response> {
     let Some(upload) = mp.file("bestand") else {
         let mut page = areas_page(&state, &ctx, &a).await?;
-        page.errors.add("bestand", ctx.t("kern.admin.areas.choose_file"));
+        page.errors
+            .add("bestand", ctx.t("kern.admin.areas.choose_file"));
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let text = match std::str::from_utf8(&upload.bytes) {
         Ok(t) => t,
         Err(_) => {
             let mut page = areas_page(&state, &ctx, &a).await?;
-            page.errors.add("bestand", ctx.t("kern.admin.areas.not_utf8"));
+            page.errors
+                .add("bestand", ctx.t("kern.admin.areas.not_utf8"));
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     match parse_areas_geojson(text, a.tenant.cbs_code.as_deref()) {
         Err(problems) => {
             let mut page = areas_page(&state, &ctx, &a).await?;
-            page.errors.add("bestand", ctx.t("kern.admin.areas.invalid"));
+            page.errors
+                .add("bestand", ctx.t("kern.admin.areas.invalid"));
             page.import_errors = problems.into_iter().take(50).collect();
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Ok(parsed) => {
             let mut tx = state.db.begin().await?;
             let payload = json!({ "areas": parsed });
-            let job = JobRunner::enqueue_tx(&mut tx, Some(a.tenant.id), "kern.areas_import", &payload, Some(a.user.id)).await?;
-            audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "areas.import_started", "job", Some(job), &format!("{} gebieden ingelezen uit {}", parsed.len(), upload.filename)).await?;
+            let job = JobRunner::enqueue_tx(
+                &mut tx,
+                Some(a.tenant.id),
+                "kern.areas_import",
+                &payload,
+                Some(a.user.id),
+            )
+            .await?;
+            audit::record(
+                &mut tx,
+                Some(a.tenant.id),
+                Some(&a.user),
+                "areas.import_started",
+                "job",
+                Some(job),
+                &format!(
+                    "{} gebieden ingelezen uit {}",
+                    parsed.len(),
+                    upload.filename
+                ),
+            )
+            .await?;
             tx.commit().await?;
             state.jobs.wake();
             Ok(Redirect::to(&format!("/{}/taken/{job}", a.tenant.slug)).into_response())
@@ -478,7 +589,9 @@ pub async fn areas_import(State(state): State<AppState>, ctx: Ctx, a: Admin, mp:
 /// The import job: writes all areas in one transaction (nothing half), with progress.
 pub fn areas_import_job(ctx: JobCtx) -> JobFuture {
     Box::pin(async move {
-        let tenant_id = ctx.tenant_id.ok_or_else(|| anyhow::anyhow!("geen gemeente"))?;
+        let tenant_id = ctx
+            .tenant_id
+            .ok_or_else(|| anyhow::anyhow!("geen gemeente"))?;
         let list: Vec<ImportedArea> = serde_json::from_value(ctx.payload["areas"].clone())?;
         let total = list.len() as i64;
         let n = import_areas(&ctx.state, tenant_id, &list, Some(&ctx)).await?;
@@ -488,7 +601,12 @@ pub fn areas_import_job(ctx: JobCtx) -> JobFuture {
 }
 
 /// Insert or update areas by code, parents first. Returns how many were written.
-pub async fn import_areas(state: &AppState, tenant_id: i64, list: &[ImportedArea], job: Option<&JobCtx>) -> anyhow::Result<usize> {
+pub async fn import_areas(
+    state: &AppState,
+    tenant_id: i64,
+    list: &[ImportedArea],
+    job: Option<&JobCtx>,
+) -> anyhow::Result<usize> {
     let mut sorted = list.to_vec();
     let rank = |k: &str| match k {
         "gemeente" => 0,
@@ -500,11 +618,13 @@ pub async fn import_areas(state: &AppState, tenant_id: i64, list: &[ImportedArea
     let mut tx = state.db.begin().await?;
     for (i, a) in sorted.iter().enumerate() {
         let parent: Option<i64> = match &a.parent_code {
-            Some(pc) => sqlx::query_scalar("SELECT id FROM areas WHERE tenant_id = $1 AND code = $2")
-                .bind(tenant_id)
-                .bind(pc)
-                .fetch_optional(&mut *tx)
-                .await?,
+            Some(pc) => {
+                sqlx::query_scalar("SELECT id FROM areas WHERE tenant_id = $1 AND code = $2")
+                    .bind(tenant_id)
+                    .bind(pc)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
             None => None,
         };
         sqlx::query(
@@ -531,7 +651,12 @@ pub async fn import_areas(state: &AppState, tenant_id: i64, list: &[ImportedArea
 }
 
 /// Set the CBS figures of an area.
-pub async fn set_area_stats(tx: &mut crate::db::Tx, tenant_id: i64, code: &str, stats: &AreaStats) -> Result<(), sqlx::Error> {
+pub async fn set_area_stats(
+    tx: &mut crate::db::Tx,
+    tenant_id: i64,
+    code: &str,
+    stats: &AreaStats,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE areas SET population = $1, stats = $2 WHERE tenant_id = $3 AND code = $4")
         .bind(stats.inhabitants)
         .bind(serde_json::to_string(stats).unwrap_or_else(|_| "{}".into()))
@@ -550,7 +675,9 @@ pub async fn area_update(
     form: Form,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let area = areas::by_id(&state.db, a.tenant.id, id).await?.ok_or(AppError::NotFound)?;
+    let area = areas::by_id(&state.db, a.tenant.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut v = Validator::new(&ctx, &form);
     let name = v.text("name", 200);
     let population = v.integer("population", 0, 10_000_000, false);
@@ -568,9 +695,21 @@ pub async fn area_update(
         .bind(a.tenant.id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "area.updated", "area", Some(id), &format!("gebied {} ({}) bijgewerkt", name, area.code)).await?;
+    audit::record(
+        &mut tx,
+        Some(a.tenant.id),
+        Some(&a.user),
+        "area.updated",
+        "area",
+        Some(id),
+        &format!("gebied {} ({}) bijgewerkt", name, area.code),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/gebieden", base(&a)), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/gebieden", base(&a)),
+        "kern.flash.saved",
+    ))
 }
 
 // ---------- the participation ladder ----------
@@ -583,7 +722,10 @@ pub struct LadderLevel {
     pub description: String,
 }
 
-pub async fn ladder_of(db: &crate::db::Db, tenant_id: i64) -> Result<Vec<LadderLevel>, sqlx::Error> {
+pub async fn ladder_of(
+    db: &crate::db::Db,
+    tenant_id: i64,
+) -> Result<Vec<LadderLevel>, sqlx::Error> {
     sqlx::query_as("SELECT id, position, name, description FROM ladder_levels WHERE tenant_id = $1 ORDER BY position")
         .bind(tenant_id)
         .fetch_all(db.pool())
@@ -594,24 +736,52 @@ pub async fn ladder_of(db: &crate::db::Db, tenant_id: i64) -> Result<Vec<LadderL
 pub fn ladder_preset(name: &str) -> Option<Vec<(&'static str, &'static str)>> {
     match name {
         "standaard" => Some(vec![
-            ("Informeren", "De gemeente vertelt wat er gebeurt. Er is geen ruimte voor inbreng."),
-            ("Raadplegen", "De gemeente vraagt uw mening. Die weegt mee, maar de gemeente beslist."),
-            ("Adviseren", "U geeft advies. De gemeente volgt het, of legt uit waarom niet."),
-            ("Coproduceren", "U maakt samen met de gemeente een plan. De gemeente neemt het over binnen de kaders."),
-            ("Meebeslissen", "U beslist mee. De gemeente voert uit wat is besloten."),
+            (
+                "Informeren",
+                "De gemeente vertelt wat er gebeurt. Er is geen ruimte voor inbreng.",
+            ),
+            (
+                "Raadplegen",
+                "De gemeente vraagt uw mening. Die weegt mee, maar de gemeente beslist.",
+            ),
+            (
+                "Adviseren",
+                "U geeft advies. De gemeente volgt het, of legt uit waarom niet.",
+            ),
+            (
+                "Coproduceren",
+                "U maakt samen met de gemeente een plan. De gemeente neemt het over binnen de kaders.",
+            ),
+            (
+                "Meebeslissen",
+                "U beslist mee. De gemeente voert uit wat is besloten.",
+            ),
         ]),
         "amsterdam" => Some(vec![
-            ("Informeren", "De gemeente vertelt wat er gebeurt en waarom."),
+            (
+                "Informeren",
+                "De gemeente vertelt wat er gebeurt en waarom.",
+            ),
             ("Consulteren", "De gemeente vraagt uw mening over een plan."),
-            ("Dialoog", "U praat met de gemeente en met elkaar over een vraag."),
+            (
+                "Dialoog",
+                "U praat met de gemeente en met elkaar over een vraag.",
+            ),
             ("Co-creatie", "U werkt samen met de gemeente een plan uit."),
-            ("Faciliteren", "U neemt zelf het initiatief; de gemeente ondersteunt."),
+            (
+                "Faciliteren",
+                "U neemt zelf het initiatief; de gemeente ondersteunt.",
+            ),
         ]),
         _ => None,
     }
 }
 
-pub async fn apply_ladder(tx: &mut crate::db::Tx, tenant_id: i64, levels: &[(String, String)]) -> Result<(), sqlx::Error> {
+pub async fn apply_ladder(
+    tx: &mut crate::db::Tx,
+    tenant_id: i64,
+    levels: &[(String, String)],
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM ladder_levels WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut **tx)
@@ -637,6 +807,12 @@ struct LadderTpl {
     errors: FieldErrors,
 }
 
+impl LadderTpl {
+    fn name_field(&self, index: &usize) -> String {
+        format!("name{index}")
+    }
+}
+
 pub const LADDER_ROWS: usize = 7;
 
 pub async fn ladder(State(state): State<AppState>, ctx: Ctx, a: Admin) -> AppResult<Response> {
@@ -654,11 +830,19 @@ pub async fn ladder(State(state): State<AppState>, ctx: Ctx, a: Admin) -> AppRes
     })
 }
 
-pub async fn ladder_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form: Form) -> AppResult<Response> {
+pub async fn ladder_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    form: Form,
+) -> AppResult<Response> {
     let mut levels: Vec<(String, String)> = Vec::new();
     let mut v = Validator::new(&ctx, &form);
     if let Some(preset) = ladder_preset(&form.get("preset")) {
-        levels = preset.into_iter().map(|(n, d)| (n.to_string(), d.to_string())).collect();
+        levels = preset
+            .into_iter()
+            .map(|(n, d)| (n.to_string(), d.to_string()))
+            .collect();
     } else {
         for i in 1..=LADDER_ROWS {
             let name = v.optional_text(&format!("name{i}"), 60);
@@ -693,9 +877,21 @@ pub async fn ladder_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form
     let mut tx = state.db.begin().await?;
     apply_ladder(&mut tx, a.tenant.id, &levels).await?;
     let names: Vec<&str> = levels.iter().map(|(n, _)| n.as_str()).collect();
-    audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "ladder.saved", "ladder", None, &format!("participatieladder: {}", names.join(" – "))).await?;
+    audit::record(
+        &mut tx,
+        Some(a.tenant.id),
+        Some(&a.user),
+        "ladder.saved",
+        "ladder",
+        None,
+        &format!("participatieladder: {}", names.join(" – ")),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/ladder", base(&a)), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/ladder", base(&a)),
+        "kern.flash.saved",
+    ))
 }
 
 // ---------- topics ----------
@@ -754,7 +950,12 @@ pub async fn topics(State(state): State<AppState>, ctx: Ctx, a: Admin) -> AppRes
     })
 }
 
-pub async fn topics_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form: Form) -> AppResult<Response> {
+pub async fn topics_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    form: Form,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     if let Ok(del) = form.get("delete").parse::<i64>() {
         let used: i64 = crate::modules::topic_usage(&state, a.tenant.id, del).await?;
@@ -778,7 +979,16 @@ pub async fn topics_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form
             .bind(a.tenant.id)
             .execute(&mut *tx)
             .await?;
-        audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "topic.deleted", "topic", Some(del), "thema verwijderd").await?;
+        audit::record(
+            &mut tx,
+            Some(a.tenant.id),
+            Some(&a.user),
+            "topic.deleted",
+            "topic",
+            Some(del),
+            "thema verwijderd",
+        )
+        .await?;
     } else {
         let mut v = Validator::new(&ctx, &form);
         let name = v.text("name", 60);
@@ -813,7 +1023,16 @@ pub async fn topics_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form
                 }
                 Err(e) => return Err(e.into()),
             }
-            audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "topic.created", "topic", None, &format!("thema {name} toegevoegd")).await?;
+            audit::record(
+                &mut tx,
+                Some(a.tenant.id),
+                Some(&a.user),
+                "topic.created",
+                "topic",
+                None,
+                &format!("thema {name} toegevoegd"),
+            )
+            .await?;
         } else {
             tx.rollback().await?;
             return render_status(
@@ -829,7 +1048,10 @@ pub async fn topics_save(State(state): State<AppState>, ctx: Ctx, a: Admin, form
         }
     }
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/themas", base(&a)), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/themas", base(&a)),
+        "kern.flash.saved",
+    ))
 }
 
 // ---------- house style ----------
@@ -842,7 +1064,11 @@ pub fn luminance(hex: &str) -> Option<f64> {
     }
     let ch = |i: usize| -> Option<f64> {
         let v = u8::from_str_radix(&h[i..i + 2], 16).ok()? as f64 / 255.0;
-        Some(if v <= 0.03928 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) })
+        Some(if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        })
     };
     Some(0.2126 * ch(0)? + 0.7152 * ch(2)? + 0.0722 * ch(4)?)
 }
@@ -878,19 +1104,31 @@ pub async fn theme(ctx: Ctx, a: Admin) -> AppResult<Response> {
     })
 }
 
-pub async fn theme_save(State(state): State<AppState>, ctx: Ctx, a: Admin, mp: MultipartForm) -> AppResult<Response> {
+pub async fn theme_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    mp: MultipartForm,
+) -> AppResult<Response> {
     let form = &mp.form;
     let mut v = Validator::new(&ctx, form);
     let primary = form.get("primary").to_lowercase();
     let primary_text = form.get("primary_text").to_lowercase();
     let accent = form.get("accent").to_lowercase();
     let intro = v.optional_text("intro", 2000);
-    for (field, val) in [("primary", &primary), ("primary_text", &primary_text), ("accent", &accent)] {
+    for (field, val) in [
+        ("primary", &primary),
+        ("primary_text", &primary_text),
+        ("accent", &accent),
+    ] {
         if luminance(val).is_none() {
             v.error(field, "kern.admin.theme.bad_colour");
         }
     }
-    if let (Some(c1), Some(c2)) = (contrast(&primary, &primary_text), contrast(&primary, "#ffffff")) {
+    if let (Some(c1), Some(c2)) = (
+        contrast(&primary, &primary_text),
+        contrast(&primary, "#ffffff"),
+    ) {
         if c1 < 4.5 {
             v.error("primary_text", "kern.admin.theme.low_contrast_text");
         }
@@ -905,7 +1143,8 @@ pub async fn theme_save(State(state): State<AppState>, ctx: Ctx, a: Admin, mp: M
     }
     let logo = mp.file("logo");
     if let Some(l) = logo {
-        let ok = l.bytes.starts_with(b"\x89PNG\r\n\x1a\n") || l.bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
+        let ok =
+            l.bytes.starts_with(b"\x89PNG\r\n\x1a\n") || l.bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
         if !ok {
             v.error("logo", "kern.admin.theme.logo_type");
         } else if l.bytes.len() > 500_000 {
@@ -947,10 +1186,22 @@ pub async fn theme_save(State(state): State<AppState>, ctx: Ctx, a: Admin, mp: M
     .bind(a.tenant.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(a.tenant.id), Some(&a.user), "theme.saved", "tenant", Some(a.tenant.id), &format!("huisstijl: {primary} / {primary_text} / {accent}")).await?;
+    audit::record(
+        &mut tx,
+        Some(a.tenant.id),
+        Some(&a.user),
+        "theme.saved",
+        "tenant",
+        Some(a.tenant.id),
+        &format!("huisstijl: {primary} / {primary_text} / {accent}"),
+    )
+    .await?;
     tx.commit().await?;
     state.tenants.invalidate();
-    Ok(redirect_with_flash(&format!("{}/huisstijl", base(&a)), "kern.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/huisstijl", base(&a)),
+        "kern.flash.saved",
+    ))
 }
 
 // ---------- audit log, outbox, jobs ----------
@@ -973,7 +1224,12 @@ struct AuditTpl {
     action: String,
 }
 
-pub async fn audit_log(State(state): State<AppState>, ctx: Ctx, a: Admin, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn audit_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    a: Admin,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     let before = q.voor.as_deref().and_then(|v| v.parse::<i64>().ok());
     let action: String = q.actie.chars().take(60).collect();
     let entries = audit::page(&state.db, a.tenant.id, before, Some(&action)).await?;
@@ -1031,10 +1287,11 @@ struct JobsTpl {
 }
 
 pub async fn jobs(State(state): State<AppState>, ctx: Ctx, a: Admin) -> AppResult<Response> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 50")
-        .bind(a.tenant.id)
-        .fetch_all(state.db.pool())
-        .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE tenant_id = $1 ORDER BY id DESC LIMIT 50")
+            .bind(a.tenant.id)
+            .fetch_all(state.db.pool())
+            .await?;
     let mut list = Vec::new();
     for id in ids {
         if let Some(j) = state.jobs.status(id).await? {

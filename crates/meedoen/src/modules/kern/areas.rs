@@ -62,7 +62,8 @@ pub async fn by_id(db: &Db, tenant_id: i64, id: i64) -> Result<Option<Area>, DbE
 }
 
 pub async fn children(db: &Db, tenant_id: i64, parent_id: i64) -> Result<Vec<Area>, DbError> {
-    let sql = format!("SELECT {COLS} FROM areas WHERE tenant_id = $1 AND parent_id = $2 ORDER BY name");
+    let sql =
+        format!("SELECT {COLS} FROM areas WHERE tenant_id = $1 AND parent_id = $2 ORDER BY name");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id)
         .bind(parent_id)
@@ -71,7 +72,11 @@ pub async fn children(db: &Db, tenant_id: i64, parent_id: i64) -> Result<Vec<Are
 }
 
 /// Geometries of a tenant's areas of one kind: (area id, polygons).
-pub async fn geometries(db: &Db, tenant_id: i64, kind: &str) -> Result<Vec<(i64, Vec<Polygon>)>, DbError> {
+pub async fn geometries(
+    db: &Db,
+    tenant_id: i64,
+    kind: &str,
+) -> Result<Vec<(i64, Vec<Polygon>)>, DbError> {
     let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
         "SELECT id, geometry FROM areas WHERE tenant_id = $1 AND kind = $2 ORDER BY id",
     )
@@ -81,12 +86,23 @@ pub async fn geometries(db: &Db, tenant_id: i64, kind: &str) -> Result<Vec<(i64,
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, g)| (id, g.as_deref().map(geo::parse_geometry).unwrap_or_default()))
+        .map(|(id, g)| {
+            (
+                id,
+                g.as_deref().map(geo::parse_geometry).unwrap_or_default(),
+            )
+        })
         .collect())
 }
 
 /// The area of `kind` containing (lon, lat), if any.
-pub async fn locate(db: &Db, tenant_id: i64, kind: &str, lon: f64, lat: f64) -> Result<Option<i64>, DbError> {
+pub async fn locate(
+    db: &Db,
+    tenant_id: i64,
+    kind: &str,
+    lon: f64,
+    lat: f64,
+) -> Result<Option<i64>, DbError> {
     Ok(geometries(db, tenant_id, kind)
         .await?
         .into_iter()

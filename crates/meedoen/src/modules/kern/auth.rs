@@ -124,7 +124,10 @@ async fn password_login(
         page.errors = errors;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let ip_bucket = format!("login:ip:{}", ratelimit::client_key(&state.secret, &addr.ip().to_string()));
+    let ip_bucket = format!(
+        "login:ip:{}",
+        ratelimit::client_key(&state.secret, &addr.ip().to_string())
+    );
     let mail_bucket = format!("login:mail:{}", sha256_hex(email.as_bytes()));
     if !ratelimit::allow(&state.db, &ip_bucket, 30, 900).await?
         || !ratelimit::allow(&state.db, &mail_bucket, 10, 900).await?
@@ -193,7 +196,10 @@ pub async fn link_request(
         page.link_errors = errors;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    let ip_bucket = format!("link:ip:{}", ratelimit::client_key(&state.secret, &addr.ip().to_string()));
+    let ip_bucket = format!(
+        "link:ip:{}",
+        ratelimit::client_key(&state.secret, &addr.ip().to_string())
+    );
     let mail_bucket = format!("link:mail:{}", sha256_hex(email.as_bytes()));
     if !ratelimit::allow(&state.db, &ip_bucket, 20, 900).await?
         || !ratelimit::allow(&state.db, &mail_bucket, 5, 900).await?
@@ -226,9 +232,17 @@ pub async fn link_request(
     let body = tf(
         ctx.lang,
         "kern.login.link_mail_body",
-        &[("gemeente", &tenant.name), ("link", &link), ("minuten", "30")],
+        &[
+            ("gemeente", &tenant.name),
+            ("link", &link),
+            ("minuten", "30"),
+        ],
     );
-    let subject = tf(ctx.lang, "kern.login.link_mail_subject", &[("gemeente", &tenant.name)]);
+    let subject = tf(
+        ctx.lang,
+        "kern.login.link_mail_subject",
+        &[("gemeente", &tenant.name)],
+    );
     mail::queue(&mut tx, Some(tenant.id), &email, &subject, &body).await?;
     tx.commit().await?;
     render(&LinkSentTpl {
@@ -245,7 +259,10 @@ struct LinkConfirmTpl {
     valid: bool,
 }
 
-async fn token_row(state: &AppState, token: &str) -> AppResult<Option<(String, Option<String>, String)>> {
+async fn token_row(
+    state: &AppState,
+    token: &str,
+) -> AppResult<Option<(String, Option<String>, String)>> {
     if token.len() > 100 {
         return Ok(None);
     }
@@ -270,7 +287,11 @@ pub async fn link_open(
 ) -> AppResult<Response> {
     let valid = token_row(&state, &token).await?.is_some();
     let tpl = LinkConfirmTpl {
-        c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("kern.login.link_confirm_title")),
+        c: Chrome::new(
+            &ctx,
+            Some(&tenant.0),
+            ctx.t("kern.login.link_confirm_title"),
+        ),
         action: format!("/{}/inloggen/link/{}", tenant.slug, token),
         valid,
     };
@@ -290,7 +311,11 @@ pub async fn link_use(
 ) -> AppResult<Response> {
     let Some((email, name, next)) = token_row(&state, &token).await? else {
         let tpl = LinkConfirmTpl {
-            c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("kern.login.link_confirm_title")),
+            c: Chrome::new(
+                &ctx,
+                Some(&tenant.0),
+                ctx.t("kern.login.link_confirm_title"),
+            ),
             action: String::new(),
             valid: false,
         };
@@ -298,11 +323,13 @@ pub async fn link_use(
     };
     let mut tx = state.db.begin().await?;
     // Use the token exactly once, also under concurrent submissions.
-    let used = sqlx::query("UPDATE login_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-        .bind(now())
-        .bind(sha256_hex(token.as_bytes()))
-        .execute(&mut *tx)
-        .await?;
+    let used = sqlx::query(
+        "UPDATE login_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+    )
+    .bind(now())
+    .bind(sha256_hex(token.as_bytes()))
+    .execute(&mut *tx)
+    .await?;
     if used.rows_affected() != 1 {
         return Err(AppError::Conflict(ctx.t("kern.login.link_used").into()));
     }
@@ -314,7 +341,16 @@ pub async fn link_use(
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| email.split('@').next().unwrap_or("inwoner").to_string());
             let id = accounts::create(&mut tx, &email, &display, None, Some(tenant.id)).await?;
-            audit::record(&mut tx, Some(tenant.id), None, "account.created", "user", Some(id), "account aangemaakt via e-maillink").await?;
+            audit::record(
+                &mut tx,
+                Some(tenant.id),
+                None,
+                "account.created",
+                "user",
+                Some(id),
+                "account aangemaakt via e-maillink",
+            )
+            .await?;
             id
         }
     };
@@ -329,11 +365,18 @@ pub async fn link_use(
     ))
 }
 
-pub async fn logout(State(state): State<AppState>, user: LoggedIn, _form: Form) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    user: LoggedIn,
+    _form: Form,
+) -> AppResult<Response> {
     accounts::end_session(&state.db, &user.session_hash).await?;
     Ok(with_cookies(
         Redirect::to("/").into_response(),
-        vec![CookieAction::EndSession, CookieAction::Flash("kern.flash.logged_out")],
+        vec![
+            CookieAction::EndSession,
+            CookieAction::Flash("kern.flash.logged_out"),
+        ],
     ))
 }
 

@@ -8,7 +8,10 @@ use crate::web::security::hash_password;
 
 fn check_password(pw: &str) -> anyhow::Result<()> {
     if pw.chars().count() < super::auth::MIN_PASSWORD {
-        anyhow::bail!("het wachtwoord moet minstens {} tekens hebben", super::auth::MIN_PASSWORD);
+        anyhow::bail!(
+            "het wachtwoord moet minstens {} tekens hebben",
+            super::auth::MIN_PASSWORD
+        );
     }
     Ok(())
 }
@@ -64,7 +67,16 @@ pub async fn create_user(
     if let (Some(t), Some(r)) = (tenant_id, role) {
         accounts::grant(&mut tx, id, t, r).await?;
     }
-    audit::record(&mut tx, tenant_id, None, "user.created_cli", "user", Some(id), "account aangemaakt via de opdrachtregel").await?;
+    audit::record(
+        &mut tx,
+        tenant_id,
+        None,
+        "user.created_cli",
+        "user",
+        Some(id),
+        "account aangemaakt via de opdrachtregel",
+    )
+    .await?;
     tx.commit().await?;
     Ok(format!("account {email} aangemaakt (id {id})"))
 }
@@ -77,7 +89,16 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> anyhow::Res
     let hash = hash_password(password)?;
     let mut tx = db.begin().await?;
     accounts::set_password(&mut tx, acc.id, &hash).await?;
-    audit::record(&mut tx, acc.home_tenant_id, None, "user.password_reset_cli", "user", Some(acc.id), "wachtwoord opnieuw ingesteld via de opdrachtregel").await?;
+    audit::record(
+        &mut tx,
+        acc.home_tenant_id,
+        None,
+        "user.password_reset_cli",
+        "user",
+        Some(acc.id),
+        "wachtwoord opnieuw ingesteld via de opdrachtregel",
+    )
+    .await?;
     tx.commit().await?;
     Ok(format!("wachtwoord van {} opnieuw ingesteld", acc.email))
 }

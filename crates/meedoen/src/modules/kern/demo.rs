@@ -45,7 +45,11 @@ pub const DEMO_TENANTS: [DemoTenant; 2] = [
 /// Demo accounts: (e-mail local part, name, roles). The domain is the tenant slug.
 pub const DEMO_PEOPLE: [(&str, &str, &[Role]); 7] = [
     ("beheerder", "Bea Beheer", &[Role::Beheerder]),
-    ("procesbegeleider", "Pieter Proces", &[Role::Procesbegeleider]),
+    (
+        "procesbegeleider",
+        "Pieter Proces",
+        &[Role::Procesbegeleider],
+    ),
     ("moderator", "Mo de Rator", &[Role::Moderator]),
     ("griffie", "Greet Griffie", &[Role::Griffie]),
     ("raadslid", "Rien Raad", &[Role::Raadslid]),
@@ -69,28 +73,53 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
     }
     let hash = crate::web::security::hash_password(DEMO_PASSWORD)?;
     let mut tx = state.db.begin().await?;
-    let platform_id = accounts::create(&mut tx, PLATFORM_EMAIL, "Platformbeheer", Some(&hash), None).await?;
+    let platform_id =
+        accounts::create(&mut tx, PLATFORM_EMAIL, "Platformbeheer", Some(&hash), None).await?;
     sqlx::query("UPDATE users SET is_platform_admin = 1 WHERE id = $1")
         .bind(platform_id)
         .execute(&mut *tx)
         .await?;
     let mut ids = Vec::new();
     for dt in &DEMO_TENANTS {
-        let id = platform::create(&mut tx, dt.slug, dt.name, "Metropoolregio Amsterdam", Some(dt.cbs)).await?;
-        sqlx::query("UPDATE tenants SET color_primary = $1, intro = $2, contact_email = $3 WHERE id = $4")
-            .bind(dt.primary)
-            .bind(dt.intro)
-            .bind(format!("participatie@{}.demo", dt.slug))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let id = platform::create(
+            &mut tx,
+            dt.slug,
+            dt.name,
+            "Metropoolregio Amsterdam",
+            Some(dt.cbs),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE tenants SET color_primary = $1, intro = $2, contact_email = $3 WHERE id = $4",
+        )
+        .bind(dt.primary)
+        .bind(dt.intro)
+        .bind(format!("participatie@{}.demo", dt.slug))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         for (local, name, roles) in DEMO_PEOPLE {
-            let uid = accounts::create(&mut tx, &demo_email(local, dt.slug), name, Some(&hash), Some(id)).await?;
+            let uid = accounts::create(
+                &mut tx,
+                &demo_email(local, dt.slug),
+                name,
+                Some(&hash),
+                Some(id),
+            )
+            .await?;
             for r in roles {
                 accounts::grant(&mut tx, uid, id, *r).await?;
             }
         }
-        for topic in ["Groen", "Verkeer", "Wonen", "Spelen", "Veiligheid", "Cultuur", "Duurzaamheid"] {
+        for topic in [
+            "Groen",
+            "Verkeer",
+            "Wonen",
+            "Spelen",
+            "Veiligheid",
+            "Cultuur",
+            "Duurzaamheid",
+        ] {
             sqlx::query("INSERT INTO topics (tenant_id, slug, name) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(super::admin::slugify(topic))
@@ -130,14 +159,25 @@ pub fn kwb_stats(gemeente: &str) -> anyhow::Result<Vec<(String, AreaStats)>> {
     for rec in rdr.records() {
         let rec = rec?;
         let get = |name: &str| -> Option<i64> {
-            idx(name).and_then(|i| rec.get(i)).and_then(|v| v.trim().parse::<f64>().ok()).map(|v| v as i64)
+            idx(name)
+                .and_then(|i| rec.get(i))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .map(|v| v as i64)
         };
-        let Some(code) = idx("code").and_then(|i| rec.get(i)) else { continue };
+        let Some(code) = idx("code").and_then(|i| rec.get(i)) else {
+            continue;
+        };
         if idx("gemeentecode").and_then(|i| rec.get(i)) != Some(gemeente) {
             continue;
         }
-        let bands = ["leeftijd_0_15", "leeftijd_15_25", "leeftijd_25_45", "leeftijd_45_65", "leeftijd_65_plus"]
-            .map(get);
+        let bands = [
+            "leeftijd_0_15",
+            "leeftijd_15_25",
+            "leeftijd_25_45",
+            "leeftijd_45_65",
+            "leeftijd_65_plus",
+        ]
+        .map(get);
         let edu = ["opleiding_laag", "opleiding_midden", "opleiding_hoog"].map(get);
         out.push((
             code.to_string(),
@@ -145,9 +185,17 @@ pub fn kwb_stats(gemeente: &str) -> anyhow::Result<Vec<(String, AreaStats)>> {
                 inhabitants: get("inwoners"),
                 men: get("mannen"),
                 women: get("vrouwen"),
-                age_bands: if bands.iter().all(Option::is_some) { Some(bands.map(|b| b.unwrap_or(0))) } else { None },
+                age_bands: if bands.iter().all(Option::is_some) {
+                    Some(bands.map(|b| b.unwrap_or(0)))
+                } else {
+                    None
+                },
                 households: get("huishoudens"),
-                education: if edu.iter().all(Option::is_some) { Some(edu.map(|b| b.unwrap_or(0))) } else { None },
+                education: if edu.iter().all(Option::is_some) {
+                    Some(edu.map(|b| b.unwrap_or(0)))
+                } else {
+                    None
+                },
             },
         ));
     }
@@ -161,8 +209,14 @@ mod tests {
     #[test]
     fn demo_geography_parses_and_has_figures() {
         let w = parse_areas_geojson(WIJKEN, None).unwrap();
-        assert_eq!(w.iter().filter(|a| a.code.starts_with("WK0392")).count(), 21);
-        assert_eq!(w.iter().filter(|a| a.code.starts_with("WK0479")).count(), 19);
+        assert_eq!(
+            w.iter().filter(|a| a.code.starts_with("WK0392")).count(),
+            21
+        );
+        assert_eq!(
+            w.iter().filter(|a| a.code.starts_with("WK0479")).count(),
+            19
+        );
         let stats = kwb_stats("GM0392").unwrap();
         let gm = stats.iter().find(|(c, _)| c == "GM0392").unwrap();
         assert_eq!(gm.1.inhabitants, Some(167_636));

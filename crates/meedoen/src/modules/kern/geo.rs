@@ -147,7 +147,9 @@ pub fn centroid(polys: &[Polygon]) -> Option<(f64, f64)> {
     let a = ring_area(outline);
     if a.abs() < 1e-15 {
         let n = outline.len() as f64;
-        let (sx, sy) = outline.iter().fold((0.0, 0.0), |(sx, sy), p| (sx + p.0, sy + p.1));
+        let (sx, sy) = outline
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), p| (sx + p.0, sy + p.1));
         return Some((sx / n, sy / n));
     }
     let mut cx = 0.0;

@@ -73,7 +73,13 @@ pub fn spawn_sender(state: AppState) {
             .unwrap_or_default();
             for m in &pending {
                 let msg = Message::builder()
-                    .from(state.config.mail_from.parse().expect("mail_from checked at start"))
+                    .from(
+                        state
+                            .config
+                            .mail_from
+                            .parse()
+                            .expect("mail_from checked at start"),
+                    )
                     .to(match m.to_addr.parse() {
                         Ok(a) => a,
                         Err(_) => {
@@ -84,7 +90,11 @@ pub fn spawn_sender(state: AppState) {
                     .subject(&m.subject)
                     .body(m.body_text.clone());
                 let res = match msg {
-                    Ok(msg) => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+                    Ok(msg) => transport
+                        .send(msg)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 mark(&state, m.id, res.err().as_deref()).await;

@@ -54,7 +54,11 @@ struct TenantHomeTpl {
     population: String,
 }
 
-pub async fn tenant_home(State(state): State<AppState>, ctx: Ctx, tenant: TenantCtx) -> AppResult<Response> {
+pub async fn tenant_home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    tenant: TenantCtx,
+) -> AppResult<Response> {
     let sections = crate::modules::home_sections(&state, &ctx, &tenant).await?;
     let counts = crate::modules::area_counts(&state, tenant.id).await?;
     let slug = tenant.slug.clone();
@@ -91,7 +95,11 @@ struct MapPageTpl {
     rows: Vec<(areas::Area, i64, String)>,
 }
 
-pub async fn map(State(state): State<AppState>, ctx: Ctx, tenant: TenantCtx) -> AppResult<Response> {
+pub async fn map(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    tenant: TenantCtx,
+) -> AppResult<Response> {
     let counts = crate::modules::area_counts(&state, tenant.id).await?;
     let slug = tenant.slug.clone();
     let map = areas::draw_map(
@@ -109,7 +117,10 @@ pub async fn map(State(state): State<AppState>, ctx: Ctx, tenant: TenantCtx) -> 
         .into_iter()
         .map(|a| {
             let n = counts.get(&a.id).copied().unwrap_or(0);
-            let pop = a.population.map(|p| fmt_int(ctx.lang, p)).unwrap_or_default();
+            let pop = a
+                .population
+                .map(|p| fmt_int(ctx.lang, p))
+                .unwrap_or_default();
             (a, n, pop)
         })
         .collect();
@@ -131,10 +142,14 @@ pub async fn theme_css(tenant: TenantCtx) -> Response {
         a = tenant.color_accent
     );
     let mut r = css.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
     r
 }
 
@@ -157,9 +172,13 @@ pub async fn file(
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&mime)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("\"{sha}\"")) {
         h.insert(header::ETAG, v);
     }
@@ -206,7 +225,11 @@ pub async fn health(State(state): State<AppState>) -> Response {
         "database": if db_ok { "ok" } else { "unreachable" },
         "version": env!("CARGO_PKG_VERSION"),
     });
-    let status = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
@@ -347,11 +370,21 @@ struct AccountTpl {
     errors: FieldErrors,
 }
 
-async fn account_view(state: &AppState, ctx: &Ctx, user: &LoggedIn, errors: FieldErrors) -> AppResult<AccountTpl> {
-    let account = accounts::by_id(&state.db, user.id).await?.ok_or(AppError::NotFound)?;
+async fn account_view(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &LoggedIn,
+    errors: FieldErrors,
+) -> AppResult<AccountTpl> {
+    let account = accounts::by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut roles: Vec<(String, Vec<Role>)> = Vec::new();
     for (tid, role) in &user.memberships {
-        let name = tenants::by_id(&state.db, *tid).await?.map(|t| t.name).unwrap_or_default();
+        let name = tenants::by_id(&state.db, *tid)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default();
         match roles.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => v.push(*role),
             None => roles.push((name, vec![*role])),
@@ -367,12 +400,18 @@ async fn account_view(state: &AppState, ctx: &Ctx, user: &LoggedIn, errors: Fiel
     })
 }
 
-pub async fn account(State(state): State<AppState>, ctx: Ctx, user: LoggedIn) -> AppResult<Response> {
+pub async fn account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: LoggedIn,
+) -> AppResult<Response> {
     render(&account_view(&state, &ctx, &user, FieldErrors::new()).await?)
 }
 
 pub async fn account_export(State(state): State<AppState>, user: LoggedIn) -> AppResult<Response> {
-    let account = accounts::by_id(&state.db, user.id).await?.ok_or(AppError::NotFound)?;
+    let account = accounts::by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut data = serde_json::json!({
         "account": {
             "name": account.name,
@@ -416,7 +455,16 @@ pub async fn account_password(
     let mut tx = state.db.begin().await?;
     accounts::set_password(&mut tx, user.id, &hash).await?;
     let token = accounts::start_session(&mut tx, user.id).await?;
-    audit::record(&mut tx, None, Some(&user), "account.password_changed", "user", Some(user.id), "eigen wachtwoord gewijzigd").await?;
+    audit::record(
+        &mut tx,
+        None,
+        Some(&user),
+        "account.password_changed",
+        "user",
+        Some(user.id),
+        "eigen wachtwoord gewijzigd",
+    )
+    .await?;
     tx.commit().await?;
     Ok(with_cookies(
         Redirect::to("/account").into_response(),
@@ -427,7 +475,12 @@ pub async fn account_password(
     ))
 }
 
-pub async fn account_delete(State(state): State<AppState>, ctx: Ctx, user: LoggedIn, form: Form) -> AppResult<Response> {
+pub async fn account_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    user: LoggedIn,
+    form: Form,
+) -> AppResult<Response> {
     if form.get("bevestig") != "VERWIJDER" {
         let mut errors = FieldErrors::new();
         errors.add("bevestig", ctx.t("kern.account.delete_confirm_missing"));
@@ -436,8 +489,14 @@ pub async fn account_delete(State(state): State<AppState>, ctx: Ctx, user: Logge
     }
     let mut tx = state.db.begin().await?;
     crate::modules::delete_user_data(&mut tx, user.id).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE users SET email = $1, name = $2, password_hash = NULL, disabled = 1 WHERE id = $3",
     )
@@ -446,11 +505,23 @@ pub async fn account_delete(State(state): State<AppState>, ctx: Ctx, user: Logge
     .bind(user.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, None, None, "account.deleted", "user", Some(user.id), "account verwijderd op verzoek").await?;
+    audit::record(
+        &mut tx,
+        None,
+        None,
+        "account.deleted",
+        "user",
+        Some(user.id),
+        "account verwijderd op verzoek",
+    )
+    .await?;
     tx.commit().await?;
     Ok(with_cookies(
         Redirect::to("/").into_response(),
-        vec![CookieAction::EndSession, CookieAction::Flash("kern.flash.account_deleted")],
+        vec![
+            CookieAction::EndSession,
+            CookieAction::Flash("kern.flash.account_deleted"),
+        ],
     ))
 }
 

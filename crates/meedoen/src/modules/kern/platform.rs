@@ -25,7 +25,11 @@ struct PlatformTpl {
     cbs_code: String,
 }
 
-pub async fn index(State(state): State<AppState>, ctx: Ctx, _p: PlatformAdmin) -> AppResult<Response> {
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _p: PlatformAdmin,
+) -> AppResult<Response> {
     render(&PlatformTpl {
         c: Chrome::new(&ctx, None, ctx.t("kern.platform.title")),
         tenants: tenants::all(&state.db).await?,
@@ -38,7 +42,12 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx, _p: PlatformAdmin) -
 }
 
 /// Create a municipality with the default participation ladder.
-pub async fn create_tenant(State(state): State<AppState>, ctx: Ctx, p: PlatformAdmin, form: Form) -> AppResult<Response> {
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: PlatformAdmin,
+    form: Form,
+) -> AppResult<Response> {
     let mut v = Validator::new(&ctx, &form);
     let name = v.text("name", 100);
     let slug = form.get("slug").to_lowercase();
@@ -48,12 +57,19 @@ pub async fn create_tenant(State(state): State<AppState>, ctx: Ctx, p: PlatformA
     let region = v.optional_text("region", 100);
     let cbs_code = form.get("cbs_code").to_uppercase();
     if !cbs_code.is_empty()
-        && !(cbs_code.len() == 6 && cbs_code.starts_with("GM") && cbs_code[2..].chars().all(|c| c.is_ascii_digit()))
+        && !(cbs_code.len() == 6
+            && cbs_code.starts_with("GM")
+            && cbs_code[2..].chars().all(|c| c.is_ascii_digit()))
     {
         v.error("cbs_code", "kern.platform.bad_cbs");
     }
     let mut errors = v.finish();
-    if errors.is_empty() && tenants::all(&state.db).await?.iter().any(|t| t.slug == slug) {
+    if errors.is_empty()
+        && tenants::all(&state.db)
+            .await?
+            .iter()
+            .any(|t| t.slug == slug)
+    {
         errors.add("slug", ctx.t("kern.platform.slug_taken"));
     }
     if !errors.is_empty() {
@@ -71,14 +87,40 @@ pub async fn create_tenant(State(state): State<AppState>, ctx: Ctx, p: PlatformA
         );
     }
     let mut tx = state.db.begin().await?;
-    let id = create(&mut tx, &slug, &name, &region, if cbs_code.is_empty() { None } else { Some(&cbs_code) }).await?;
-    audit::record(&mut tx, Some(id), Some(&p.0), "tenant.created", "tenant", Some(id), &format!("gemeente {name} aangemaakt")).await?;
+    let id = create(
+        &mut tx,
+        &slug,
+        &name,
+        &region,
+        if cbs_code.is_empty() {
+            None
+        } else {
+            Some(&cbs_code)
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        Some(id),
+        Some(&p.0),
+        "tenant.created",
+        "tenant",
+        Some(id),
+        &format!("gemeente {name} aangemaakt"),
+    )
+    .await?;
     tx.commit().await?;
     state.tenants.invalidate();
     Ok(redirect_with_flash("/platform", "kern.flash.saved"))
 }
 
-pub async fn create(tx: &mut crate::db::Tx, slug: &str, name: &str, region: &str, cbs_code: Option<&str>) -> Result<i64, sqlx::Error> {
+pub async fn create(
+    tx: &mut crate::db::Tx,
+    slug: &str,
+    name: &str,
+    region: &str,
+    cbs_code: Option<&str>,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tenants (slug, name, region, cbs_code, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )

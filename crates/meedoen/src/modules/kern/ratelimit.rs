@@ -9,11 +9,12 @@ use crate::db::{Db, DbError, now};
 pub async fn allow(db: &Db, bucket: &str, max: i64, window_secs: i64) -> Result<bool, DbError> {
     let t = now();
     let mut tx = db.begin().await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_events WHERE bucket = $1 AND at > $2")
-        .bind(bucket)
-        .bind(t - window_secs)
-        .fetch_one(&mut *tx)
-        .await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM rate_events WHERE bucket = $1 AND at > $2")
+            .bind(bucket)
+            .bind(t - window_secs)
+            .fetch_one(&mut *tx)
+            .await?;
     if n >= max {
         tx.commit().await?;
         return Ok(false);

@@ -94,13 +94,23 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Tenant>, DbError> {
 /// A slug: lowercase letters, digits and hyphens, 2–40 characters.
 pub fn valid_slug(s: &str) -> bool {
     (2..=40).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !RESERVED.contains(&s)
 }
 
 /// First path segments that are not municipalities.
 pub const RESERVED: &[&str] = &[
-    "assets", "api", "health", "metrics", "inloggen", "uitloggen", "taal", "platform",
-    "account", "regio", "over",
+    "assets",
+    "api",
+    "health",
+    "metrics",
+    "inloggen",
+    "uitloggen",
+    "taal",
+    "platform",
+    "account",
+    "regio",
+    "over",
 ];
