@@ -4,6 +4,7 @@
 //! (home page blocks, map counts, a resident's data for export and deletion).
 
 pub mod kern;
+pub mod trajecten;
 
 use crate::db::Tx;
 use crate::jobs::{JobFn, JobStatus};
@@ -17,7 +18,9 @@ use std::collections::HashMap;
 
 /// Every module's routes.
 pub fn routes() -> Routes {
-    Routes::new().merge(kern::routes())
+    Routes::new()
+        .merge(kern::routes())
+        .merge(trajecten::routes())
 }
 
 /// Every module's background job kinds.
@@ -34,26 +37,35 @@ pub fn public_nav(_base: &str) -> Vec<(String, &'static str)> {
 
 /// Staff navigation entries: (href, message key, roles that see it).
 pub fn staff_nav(base: &str) -> Vec<(String, &'static str, &'static [Role])> {
-    use crate::web::access::{Administer, Capability};
-    vec![(
-        format!("{base}/beheer"),
-        "kern.nav.admin",
-        Administer::ROLES,
-    )]
+    use crate::web::access::{Administer, Capability, ManageParticipation};
+    vec![
+        (
+            format!("{base}/beheer/trajecten"),
+            "trajecten.nav.manage",
+            ManageParticipation::ROLES,
+        ),
+        (
+            format!("{base}/beheer"),
+            "kern.nav.admin",
+            Administer::ROLES,
+        ),
+    ]
 }
 
 /// Blocks for a municipality's home page, in order.
 pub async fn home_sections(
-    _state: &AppState,
-    _ctx: &Ctx,
-    _tenant: &TenantCtx,
+    state: &AppState,
+    ctx: &Ctx,
+    tenant: &TenantCtx,
 ) -> AppResult<Vec<HomeSection>> {
-    Ok(Vec::new())
+    Ok(vec![
+        trajecten::public::home_section(state, ctx, tenant).await?,
+    ])
 }
 
 /// Per wijk, the number of things going on there (shades the map).
-pub async fn area_counts(_state: &AppState, _tenant_id: i64) -> AppResult<HashMap<i64, i64>> {
-    Ok(HashMap::new())
+pub async fn area_counts(state: &AppState, tenant_id: i64) -> AppResult<HashMap<i64, i64>> {
+    Ok(trajecten::store::counts_per_area(&state.db, tenant_id).await?)
 }
 
 /// Where the result of a finished job can be seen.
@@ -63,24 +75,48 @@ pub fn job_result_url(_tenant_slug: &str, _job: &JobStatus) -> Option<String> {
 
 /// Add a resident's data held by modules to their export.
 pub async fn export_user_data(
-    _state: &AppState,
-    _user_id: i64,
-    _out: &mut serde_json::Value,
+    state: &AppState,
+    user_id: i64,
+    out: &mut serde_json::Value,
 ) -> AppResult<()> {
+    let rows: Vec<(i64, String, i64, String, String)> = sqlx::query_as(
+        "SELECT trajectory_id, body, created_at, status, response FROM reactions WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(user_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    out["reacties"] = serde_json::json!(
+        rows.into_iter()
+            .map(|(t, body, at, status, response)| serde_json::json!({
+                "traject": t, "tekst": body, "geplaatst": at, "verwerking": status, "antwoord": response
+            }))
+            .collect::<Vec<_>>()
+    );
     Ok(())
 }
 
 /// Remove or anonymise a resident's data held by modules (account deletion).
-pub async fn delete_user_data(_tx: &mut Tx, _user_id: i64) -> AppResult<()> {
+pub async fn delete_user_data(tx: &mut Tx, user_id: i64) -> AppResult<()> {
+    // Reactions stay part of the public record of a trajectory, without their author.
+    sqlx::query("UPDATE reactions SET user_id = NULL, author_name = '' WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// How many records of modules use a topic (a used topic cannot be deleted).
-pub async fn topic_usage(_state: &AppState, _tenant_id: i64, _topic_id: i64) -> AppResult<i64> {
-    Ok(0)
+pub async fn topic_usage(state: &AppState, tenant_id: i64, topic_id: i64) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM trajectories WHERE tenant_id = $1 AND topic_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(topic_id)
+    .fetch_one(state.db.pool())
+    .await?)
 }
 
 /// Each module's demo content, after the kern demo (tenants, areas, accounts) exists.
-pub async fn load_demo(_state: &AppState) -> anyhow::Result<()> {
-    Ok(())
+pub async fn load_demo(state: &AppState) -> anyhow::Result<()> {
+    trajecten::demo::load(state).await
 }
