@@ -26,6 +26,8 @@ enum Command {
     /// Manage accounts from the shell.
     #[command(subcommand)]
     Admin(cli::serve::AdminCommand),
+    /// Fill a database with city-scale data for the load benchmark.
+    BenchSeed(cli::serve::BenchSeedArgs),
     /// Participatory budgeting: read, check, tally and verify pabulib files.
     #[command(subcommand)]
     Pb(cli::pb::PbCommand),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::serve(args),
         Command::Migrate(db) => cli::serve::migrate(db),
         Command::Admin(cmd) => cli::serve::admin(cmd),
+        Command::BenchSeed(args) => cli::serve::bench_seed(args),
         Command::Pb(cmd) => cli::pb::run(cmd),
         Command::Sortition(cmd) => cli::sortition::run(cmd),
     }

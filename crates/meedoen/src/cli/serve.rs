@@ -219,3 +219,48 @@ pub fn admin(cmd: AdminCommand) -> ExitCode {
         }
     }
 }
+
+#[derive(Args)]
+pub struct BenchSeedArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Municipality to fill (the demo is loaded first when it is missing).
+    #[arg(long, default_value = "haarlem")]
+    pub tenant: String,
+    #[arg(long, default_value_t = 2_000)]
+    pub trajectories: usize,
+    #[arg(long, default_value_t = 200_000)]
+    pub reactions: usize,
+    #[arg(long, default_value_t = 100_000)]
+    pub users: usize,
+}
+
+/// `meedoen bench-seed`: generated data at the scale of a large city, for the load benchmark.
+pub fn bench_seed(args: BenchSeedArgs) -> ExitCode {
+    init_logging(false);
+    let rt = runtime();
+    match rt.block_on(async {
+        let db = Db::connect(&args.db.database_url).await?;
+        meedoen::db::migrate::run(&db).await?;
+        let state = AppState::new(db.clone(), Config::for_tests(args.db.database_url.clone())).await?;
+        meedoen::modules::kern::demo::load(&state).await?;
+        let scale = meedoen::modules::trajecten::bench::Scale {
+            trajectories: args.trajectories,
+            reactions: args.reactions,
+            users: args.users,
+        };
+        meedoen::modules::trajecten::bench::seed(&db, &args.tenant, &scale).await
+    }) {
+        Ok(()) => {
+            println!(
+                "{} trajecten, {} reacties en {} accounts toegevoegd aan {}",
+                args.trajectories, args.reactions, args.users, args.tenant
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("fout: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

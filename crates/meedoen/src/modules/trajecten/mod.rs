@@ -3,6 +3,7 @@
 //! eindverslag and the Omgevingswet participation report, and the open-data API.
 
 pub mod api;
+pub mod bench;
 pub mod demo;
 pub mod gids;
 pub mod manage;
