@@ -19,7 +19,7 @@ run_backend() {
   local name=$1 url=$2 port=$3
   echo "== $name: gegevens aanmaken"
   local t0=$(date +%s)
-  $BIN bench-seed --database-url "$url" >/dev/null
+  $BIN bench-seed --database-url "$url" >"$WORK/$name-seed.log" 2>&1
   echo "   klaar in $(( $(date +%s) - t0 )) s"
   $BIN serve --database-url "$url" --bind 127.0.0.1:$port --public-url http://127.0.0.1:$port >"$WORK/$name.log" 2>&1 &
   SERVER=$!

@@ -242,7 +242,8 @@ pub fn bench_seed(args: BenchSeedArgs) -> ExitCode {
     match rt.block_on(async {
         let db = Db::connect(&args.db.database_url).await?;
         meedoen::db::migrate::run(&db).await?;
-        let state = AppState::new(db.clone(), Config::for_tests(args.db.database_url.clone())).await?;
+        let state =
+            AppState::new(db.clone(), Config::for_tests(args.db.database_url.clone())).await?;
         meedoen::modules::kern::demo::load(&state).await?;
         let scale = meedoen::modules::trajecten::bench::Scale {
             trajectories: args.trajectories,

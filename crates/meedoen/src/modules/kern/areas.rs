@@ -163,6 +163,83 @@ impl AreaMap {
 
 /// Draw the areas of `kind` of a tenant. `counts` gives a number per area (e.g. active
 /// trajectories) that decides the shade; `href` builds each shape's link.
+/// The projected outlines of a municipality's areas of one kind: computed once and kept
+/// for [`BASE_TTL`], since parsing and projecting GeoJSON on every page view is the most
+/// expensive part of a page. An area import calls [`invalidate`].
+struct BaseMap {
+    projection: Option<Projection>,
+    shapes: Vec<(Area, String, f64, f64)>,
+}
+
+const BASE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+type BaseCache = std::sync::Mutex<
+    std::collections::HashMap<(i64, String), (std::time::Instant, std::sync::Arc<BaseMap>)>,
+>;
+
+fn base_cache() -> &'static BaseCache {
+    static C: std::sync::OnceLock<BaseCache> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// Forget the cached outlines of a municipality (after its areas changed).
+pub fn invalidate(tenant_id: i64) {
+    base_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|k, _| k.0 != tenant_id);
+}
+
+async fn base_map(db: &Db, tenant_id: i64, kind: &str) -> Result<std::sync::Arc<BaseMap>, DbError> {
+    let key = (tenant_id, kind.to_string());
+    if let Some((at, m)) = base_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        && at.elapsed() < BASE_TTL
+    {
+        return Ok(m.clone());
+    }
+    let areas = of_tenant(db, tenant_id, Some(kind)).await?;
+    let geoms: std::collections::HashMap<i64, Vec<Polygon>> =
+        geometries(db, tenant_id, kind).await?.into_iter().collect();
+    let mut bbox = BBox::empty();
+    for p in geoms.values() {
+        bbox.extend(p);
+    }
+    let map = if bbox.is_empty() {
+        BaseMap {
+            projection: None,
+            shapes: vec![],
+        }
+    } else {
+        let proj = Projection::fit(bbox, 640.0);
+        let shapes = areas
+            .into_iter()
+            .filter_map(|a| {
+                let polys = geoms.get(&a.id)?;
+                if polys.is_empty() {
+                    return None;
+                }
+                let (cx, cy) = geo::centroid(polys).unwrap_or((0.0, 0.0));
+                let (lx, ly) = proj.project(cx, cy);
+                let d = geo::svg_path(polys, &proj);
+                Some((a, d, lx, ly))
+            })
+            .collect();
+        BaseMap {
+            projection: Some(proj),
+            shapes,
+        }
+    };
+    let map = std::sync::Arc::new(map);
+    base_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, (std::time::Instant::now(), map.clone()));
+    Ok(map)
+}
+
 pub async fn draw_map(
     db: &Db,
     tenant_id: i64,
@@ -172,14 +249,8 @@ pub async fn draw_map(
     selected: Option<i64>,
     href: impl Fn(&Area) -> String,
 ) -> Result<AreaMap, DbError> {
-    let areas = of_tenant(db, tenant_id, Some(kind)).await?;
-    let geoms: std::collections::HashMap<i64, Vec<Polygon>> =
-        geometries(db, tenant_id, kind).await?.into_iter().collect();
-    let mut bbox = BBox::empty();
-    for p in geoms.values() {
-        bbox.extend(p);
-    }
-    if bbox.is_empty() {
+    let base = base_map(db, tenant_id, kind).await?;
+    let Some(proj) = base.projection else {
         return Ok(AreaMap {
             title,
             width: 0.0,
@@ -188,35 +259,29 @@ pub async fn draw_map(
             markers: vec![],
             projection: None,
         });
-    }
-    let proj = Projection::fit(bbox, 640.0);
+    };
     let max = counts.values().copied().max().unwrap_or(0).max(1);
-    let shapes = areas
+    let shapes = base
+        .shapes
         .iter()
-        .filter_map(|a| {
-            let polys = geoms.get(&a.id)?;
-            if polys.is_empty() {
-                return None;
-            }
+        .map(|(a, d, label_x, label_y)| {
             let count = counts.get(&a.id).copied().unwrap_or(0);
             let level = if count == 0 {
                 0
             } else {
                 (1 + (count * 3 / max)).min(4) as u8
             };
-            let (cx, cy) = geo::centroid(polys).unwrap_or((0.0, 0.0));
-            let (label_x, label_y) = proj.project(cx, cy);
-            Some(MapShape {
+            MapShape {
                 area_id: a.id,
                 name: a.name.clone(),
-                d: geo::svg_path(polys, &proj),
+                d: d.clone(),
                 href: href(a),
                 level,
                 count,
-                label_x,
-                label_y,
+                label_x: *label_x,
+                label_y: *label_y,
                 selected: selected == Some(a.id),
-            })
+            }
         })
         .collect();
     Ok(AreaMap {

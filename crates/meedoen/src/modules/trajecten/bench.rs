@@ -157,10 +157,17 @@ pub async fn seed(db: &Db, slug: &str, scale: &Scale) -> anyhow::Result<()> {
                 SqlVal::I(traj_ids[i % traj_ids.len()]),
                 SqlVal::OptI(Some(first_user + (i % scale.users.max(1)) as i64)),
                 SqlVal::S(format!("Inwoner {}", i % scale.users.max(1))),
-                SqlVal::S("Goed plan, maar let op de verkeersveiligheid bij de school en houd de bomen.".into()),
+                SqlVal::S(
+                    "Goed plan, maar let op de verkeersveiligheid bij de school en houd de bomen."
+                        .into(),
+                ),
                 SqlVal::I(ts - (i as i64 % 10_000)),
                 SqlVal::S(st.into()),
-                SqlVal::S(if st == "open" { String::new() } else { "Dank voor uw reactie; we nemen dit mee in het ontwerp.".into() }),
+                SqlVal::S(if st == "open" {
+                    String::new()
+                } else {
+                    "Dank voor uw reactie; we nemen dit mee in het ontwerp.".into()
+                }),
             ]
         })
         .collect();
