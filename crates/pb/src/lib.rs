@@ -1,14 +1,11 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! `pb`: the participatory-budgeting engine of Meedoen.
+//!
+//! (Full API documentation below is completed as the modules land.)
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod constraints;
+pub mod model;
+pub mod pabulib;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use constraints::{BallotRules, Bounds, Issue, Severity, Violation, check};
+pub use model::{Ballot, BallotItem, Election, Money, Project, VoteType};
+pub use pabulib::{ParseError, ParseErrorKind, Parsed, Warning, parse, read_file, write};

@@ -1,0 +1,76 @@
+//! Opt-in tests on the real pabulib data in `$MEEDOEN_SHARED_DATA/pabulib` (default
+//! `../shared/data` relative to the repository root). Run with
+//! `cargo test -p pb --release -- --ignored`. They fail loudly when the data is absent.
+
+use pb::{Severity, check, parse, read_file, write};
+use std::path::PathBuf;
+
+fn data_dir() -> PathBuf {
+    let dir = match std::env::var("MEEDOEN_SHARED_DATA") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+    };
+    let p = dir.join("pabulib");
+    assert!(
+        p.is_dir(),
+        "shared data not found at {} (set MEEDOEN_SHARED_DATA)",
+        p.display()
+    );
+    p
+}
+
+fn pb_files(sub: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(data_dir().join(sub))
+        .unwrap_or_else(|e| panic!("cannot list {sub}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pb"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no .pb files in {sub}");
+    v
+}
+
+#[test]
+#[ignore]
+fn format_examples() {
+    let valid = read_file(&data_dir().join("format/checker_example_valid.pb")).unwrap();
+    let issues = check(&valid);
+    assert!(
+        issues.iter().all(|i| i.severity != Severity::Error),
+        "{issues:?}"
+    );
+    assert_eq!(valid.election.ballots.len(), 76);
+    let empty = read_file(&data_dir().join("format/checker_test_empty_lines.pb")).unwrap();
+    assert_eq!(empty.election.projects.len(), 2);
+    assert_eq!(empty.election.ballots.len(), 2);
+    let invalid = read_file(&data_dir().join("format/checker_example_invalid.pb")).unwrap();
+    let errors: Vec<_> = check(&invalid)
+        .into_iter()
+        .filter(|i| i.severity == Severity::Error)
+        .collect();
+    assert!(!errors.is_empty(), "the invalid example must be rejected");
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    assert!(errors.iter().all(|e| e.line.is_some()));
+}
+
+#[test]
+#[ignore]
+fn every_data_file_reads_checks_and_round_trips() {
+    for sub in ["amsterdam", "official", "large"] {
+        for f in pb_files(sub) {
+            let parsed = read_file(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let errors: Vec<_> = check(&parsed)
+                .into_iter()
+                .filter(|i| i.severity == Severity::Error)
+                .collect();
+            for e in errors.iter().take(5) {
+                eprintln!("{}: {e}", f.display());
+            }
+            let text = write(&parsed.election);
+            let back = parse(&text).unwrap().election;
+            assert_eq!(back, parsed.election, "{} round trip", f.display());
+        }
+    }
+}
