@@ -5,6 +5,10 @@ fn main() {
     let rule: pb::Rule = args[2].parse().unwrap();
     let t = std::time::Instant::now();
     let o = pb::tally(&parsed.election, rule, &pb::TieBreak::default());
-    let ids: Vec<&str> = o.selected.iter().map(|&p| parsed.election.projects[p].id.as_str()).collect();
+    let ids: Vec<&str> = o
+        .selected
+        .iter()
+        .map(|&p| parsed.election.projects[p].id.as_str())
+        .collect();
     println!("{:?} {} {:?} {:?}", t.elapsed(), o.total_cost, o.add1, ids);
 }

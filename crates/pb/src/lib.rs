@@ -3,6 +3,7 @@
 //! (Full API documentation below is completed as the modules land.)
 
 pub mod constraints;
+pub mod mes;
 pub mod model;
 pub mod pabulib;
 pub mod rules;

@@ -32,12 +32,12 @@
 //! integer steps; MES is re-run only where the certificate fails, i.e. around the endowments
 //! where the outcome really changes. A budget of 10^9 costs about as many runs as one of 10^5.
 
+use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Zero};
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -232,364 +232,24 @@ pub fn greedy_fill(e: &Election, tb: &TieBreak, already: &[usize], budget: Money
     chosen
 }
 
-/// Ballots merged into groups, supporters per project, ready for MES.
-#[derive(Debug, Clone)]
-pub struct MesInstance {
-    /// Number of voters (ballots, empty ones included).
-    pub n: u64,
-    /// Costs in base units.
-    pub cost: Vec<Money>,
-    /// Tie-break rank per project.
-    pub rank: Vec<usize>,
-    /// Voters (ballot indices) per group.
-    pub group_members: Vec<Vec<usize>>,
-    /// Per project: (group, utility) of its supporters.
-    pub supporters: Vec<Vec<(u32, u64)>>,
-    /// Per project: all supporters have the same utility.
-    uniform: Vec<bool>,
-}
-
-impl MesInstance {
-    /// Prepares an election: approval-like ballots get cost utilities, point ballots their
-    /// (positive) points.
-    pub fn new(e: &Election, tb: &TieBreak) -> MesInstance {
-        let m = e.projects.len();
-        let cost: Vec<Money> = e.projects.iter().map(|p| p.cost).collect();
-        let mut keys: HashMap<Vec<(usize, u64)>, u32> = HashMap::new();
-        let mut group_members: Vec<Vec<usize>> = Vec::new();
-        let mut group_items: Vec<Vec<(usize, u64)>> = Vec::new();
-        for (bi, b) in e.ballots.iter().enumerate() {
-            let mut items: Vec<(usize, u64)> = b
-                .items
-                .iter()
-                .filter_map(|it| {
-                    if e.vote_type.has_points() {
-                        (it.points > 0).then_some((it.project, it.points as u64))
-                    } else {
-                        Some((it.project, cost[it.project]))
-                    }
-                })
-                .collect();
-            items.sort_unstable();
-            let g = *keys.entry(items.clone()).or_insert_with(|| {
-                group_members.push(Vec::new());
-                group_items.push(items);
-                (group_members.len() - 1) as u32
-            });
-            group_members[g as usize].push(bi);
-        }
-        let mut supporters: Vec<Vec<(u32, u64)>> = vec![Vec::new(); m];
-        for (g, items) in group_items.iter().enumerate() {
-            for &(p, u) in items {
-                supporters[p].push((g as u32, u));
-            }
-        }
-        let uniform = supporters
+/// Prepares an election for MES: approval-like ballots get cost utilities, point ballots
+/// their positive points.
+pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
+    let cost: Vec<Money> = e.projects.iter().map(|p| p.cost).collect();
+    let points = e.vote_type.has_points();
+    let ballots = e.ballots.iter().map(|b| {
+        b.items
             .iter()
-            .map(|s| s.windows(2).all(|w| w[0].1 == w[1].1))
-            .collect();
-        MesInstance {
-            n: e.ballots.len() as u64,
-            cost,
-            rank: tie_ranks(e, tb),
-            group_members,
-            supporters,
-            uniform,
-        }
-    }
-
-    fn weight(&self, g: u32) -> u64 {
-        self.group_members[g as usize].len() as u64
-    }
-}
-
-/// The result of one MES run at a given endowment.
-#[derive(Debug, Clone)]
-pub struct MesRun {
-    /// Endowment per voter, base units.
-    pub endowment: BigRational,
-    /// Chosen projects in order, with the price per unit of utility `ρ`.
-    pub chosen: Vec<(usize, BigRational)>,
-    /// Per round, the payment of each paying group (group, amount per voter).
-    pub payments: Vec<Vec<(u32, BigRational)>>,
-    /// Remaining money per group at the end.
-    pub remaining: Vec<BigRational>,
-}
-
-impl MesRun {
-    /// Total cost of the chosen projects.
-    pub fn total_cost(&self, inst: &MesInstance) -> Money {
-        self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
-    }
-}
-
-/// Money state of a run: groups point to classes of equal remaining money.
-struct State<'a> {
-    inst: &'a MesInstance,
-    group_class: Vec<u32>,
-    /// Class budgets; class 0 is "nothing left".
-    classes: Vec<BigRational>,
-    agg: HashMap<(u32, u64), u64>,
-    agg_vec: Vec<u64>,
-    touched: Vec<u32>,
-}
-
-impl<'a> State<'a> {
-    fn new(inst: &'a MesInstance, endowment: &BigRational) -> State<'a> {
-        let groups = inst.group_members.len();
-        let (classes, start) = if endowment.is_zero() {
-            (vec![BigRational::zero()], 0)
-        } else {
-            (vec![BigRational::zero(), endowment.clone()], 1)
-        };
-        State {
-            inst,
-            group_class: vec![start; groups],
-            classes,
-            agg: HashMap::new(),
-            agg_vec: Vec::new(),
-            touched: Vec::new(),
-        }
-    }
-
-    /// Supporters of `k` with money, aggregated: (class, utility, weight).
-    fn aggregate(&mut self, k: usize) -> Vec<(u32, u64, u64)> {
-        let sup = &self.inst.supporters[k];
-        let mut out = Vec::new();
-        if self.inst.uniform[k] {
-            let u = sup.first().map(|s| s.1).unwrap_or(0);
-            if self.agg_vec.len() < self.classes.len() {
-                self.agg_vec.resize(self.classes.len(), 0);
-            }
-            for &(g, _) in sup {
-                let c = self.group_class[g as usize];
-                if c == 0 {
-                    continue;
+            .filter_map(|it| {
+                if points {
+                    (it.points > 0).then_some((it.project, it.points as u64))
+                } else {
+                    Some((it.project, cost[it.project]))
                 }
-                if self.agg_vec[c as usize] == 0 {
-                    self.touched.push(c);
-                }
-                self.agg_vec[c as usize] += self.inst.weight(g);
-            }
-            for c in self.touched.drain(..) {
-                out.push((c, u, self.agg_vec[c as usize]));
-                self.agg_vec[c as usize] = 0;
-            }
-        } else {
-            self.agg.clear();
-            for &(g, u) in sup {
-                let c = self.group_class[g as usize];
-                if c == 0 {
-                    continue;
-                }
-                *self.agg.entry((c, u)).or_insert(0) += self.inst.weight(g);
-            }
-            out.extend(self.agg.iter().map(|(&(c, u), &w)| (c, u, w)));
-        }
-        out
-    }
-
-    /// The least price per unit of utility at which `k` is affordable, or `None`.
-    fn rho(&mut self, k: usize) -> Option<BigRational> {
-        let cost = BigInt::from(self.inst.cost[k]);
-        if self.inst.supporters[k].is_empty() {
-            return None;
-        }
-        if cost.is_zero() {
-            return Some(BigRational::zero());
-        }
-        let entries = self.aggregate(k);
-        // Total money of supporters.
-        let mut total = BigRational::zero();
-        for &(c, _, w) in &entries {
-            total += &self.classes[c as usize] * BigInt::from(w);
-        }
-        let cost_r = BigRational::from_integer(cost);
-        if total < cost_r {
-            return None;
-        }
-        let mut keyed: Vec<(BigRational, u32, u64, u64)> = entries
-            .into_iter()
-            .map(|(c, u, w)| (&self.classes[c as usize] / BigInt::from(u), c, u, w))
-            .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut contrib = BigRational::zero();
-        let mut denom: BigInt = keyed
-            .iter()
-            .map(|e| BigInt::from(e.2) * BigInt::from(e.3))
-            .sum();
-        for (ratio, c, u, w) in &keyed {
-            let rho = (&cost_r - &contrib) / &denom;
-            if &rho <= ratio {
-                return Some(rho);
-            }
-            contrib += &self.classes[*c as usize] * BigInt::from(*w);
-            denom -= BigInt::from(*u) * BigInt::from(*w);
-        }
-        // Every supporter pays all they have (total == cost).
-        Some(keyed.last().map(|e| e.0.clone()).unwrap_or_else(BigRational::zero))
-    }
-
-    /// Supporters of `k` pay `min(b, ρ·u)`. Returns per group the amount paid (if recorded).
-    fn pay(&mut self, k: usize, rho: &BigRational, record: bool) -> Vec<(u32, BigRational)> {
-        let mut trans: HashMap<(u32, u64), (u32, BigRational)> = HashMap::new();
-        let mut rec = Vec::new();
-        for &(g, u) in &self.inst.supporters[k] {
-            let c = self.group_class[g as usize];
-            if c == 0 {
-                continue;
-            }
-            let (nc, paid) = trans
-                .entry((c, u))
-                .or_insert_with(|| {
-                    let b = &self.classes[c as usize];
-                    let share = rho * BigInt::from(u);
-                    if b <= &share {
-                        (0, b.clone())
-                    } else {
-                        let left = b - &share;
-                        self.classes.push(left);
-                        ((self.classes.len() - 1) as u32, share)
-                    }
-                })
-                .clone();
-            self.group_class[g as usize] = nc;
-            if record && !paid.is_zero() {
-                rec.push((g, paid));
-            }
-        }
-        rec
-    }
-
-    fn remaining(&self) -> Vec<BigRational> {
-        self.group_class
-            .iter()
-            .map(|&c| self.classes[c as usize].clone())
-            .collect()
-    }
-}
-
-#[derive(PartialEq, Eq)]
-struct Cand {
-    lb: BigRational,
-    rank: usize,
-    project: usize,
-}
-impl Ord for Cand {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.lb.cmp(&o.lb).then(self.rank.cmp(&o.rank))
-    }
-}
-impl PartialOrd for Cand {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-/// Runs MES at the given endowment (base units per voter).
-pub fn mes_run(inst: &MesInstance, endowment: &BigRational, record: bool) -> MesRun {
-    let mut st = State::new(inst, endowment);
-    let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
-    for k in 0..inst.cost.len() {
-        if let Some(r) = st.rho(k) {
-            heap.push(Reverse(Cand {
-                lb: r,
-                rank: inst.rank[k],
-                project: k,
-            }));
-        }
-    }
-    let mut chosen = Vec::new();
-    let mut payments = Vec::new();
-    while let Some(Reverse(top)) = heap.pop() {
-        // Recompute the front until its fresh value still beats the next lower bound.
-        let Some(r) = st.rho(top.project) else {
-            continue;
-        };
-        let fresh = Cand {
-            lb: r,
-            rank: top.rank,
-            project: top.project,
-        };
-        if let Some(Reverse(next)) = heap.peek()
-            && fresh > *next
-        {
-            heap.push(Reverse(fresh));
-            continue;
-        }
-        let paid = st.pay(fresh.project, &fresh.lb, record);
-        if record {
-            payments.push(paid);
-        }
-        chosen.push((fresh.project, fresh.lb));
-    }
-    MesRun {
-        endowment: endowment.clone(),
-        chosen,
-        payments,
-        remaining: if record { st.remaining() } else { Vec::new() },
-    }
-}
-
-/// Whether the run `base` (at `base.endowment`) is the MES run at every endowment in
-/// `[base.endowment, e_b]` (see the module documentation).
-pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) -> bool {
-    let mut st = State::new(inst, e_b);
-    let m = inst.cost.len();
-    let mut done = vec![false; m];
-    let mut heap: BinaryHeap<Reverse<Cand>> = (0..m)
-        .filter(|&k| !inst.supporters[k].is_empty())
-        .map(|k| {
-            Reverse(Cand {
-                lb: BigRational::zero(),
-                rank: inst.rank[k],
-                project: k,
             })
-        })
-        .collect();
-    for (j, rho_a) in &base.chosen {
-        done[*j] = true;
-        let bar = Cand {
-            lb: rho_a.clone(),
-            rank: inst.rank[*j],
-            project: *j,
-        };
-        while let Some(Reverse(top)) = heap.peek() {
-            if done[top.project] {
-                heap.pop();
-                continue;
-            }
-            if *top > bar {
-                break;
-            }
-            let Reverse(top) = heap.pop().unwrap();
-            match st.rho(top.project) {
-                None => {} // unaffordable now, so at every later round and smaller endowment
-                Some(r) => {
-                    let fresh = Cand {
-                        lb: r,
-                        rank: top.rank,
-                        project: top.project,
-                    };
-                    if fresh <= bar {
-                        return false;
-                    }
-                    heap.push(Reverse(fresh));
-                }
-            }
-        }
-        let Some(rb) = st.rho(*j) else {
-            return false;
-        };
-        st.pay(*j, &rb, false);
-    }
-    // Nothing else may be affordable at the end.
-    while let Some(Reverse(top)) = heap.pop() {
-        if !done[top.project] && st.rho(top.project).is_some() {
-            return false;
-        }
-    }
-    true
+            .collect::<Vec<_>>()
+    });
+    MesInstance::from_utilities(cost.clone(), tie_ranks(e, tb), ballots)
 }
 
 /// Statistics of an Add1 completion.
@@ -613,14 +273,15 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let t_max: u64 = e.budget / e.unit();
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
-    let mut best = mes_run(inst, &e0, false);
+    let mut best = mes_run(inst, &e0);
     stats.runs += 1;
+    let mut skip_cert = false;
     loop {
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
         let mut step = 1u64;
         let mut bad: Option<u64> = None;
-        while ok < t_max {
+        while ok < t_max && !skip_cert {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
             if certify_same_run(inst, &best, &at(probe)) {
@@ -643,28 +304,33 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             }
         }
         if ok >= t_max {
-            stats.steps = ok;
             break;
         }
         let next = ok + 1;
-        let run = mes_run(inst, &at(next), false);
+        let run = mes_run(inst, &at(next));
         stats.runs += 1;
         if run.total_cost(inst) > e.budget {
-            stats.steps = ok;
             break;
         }
+        let same = run
+            .chosen
+            .iter()
+            .map(|c| c.0)
+            .eq(best.chosen.iter().map(|c| c.0));
+        // Where the outcome changes at every step, certifying first only costs time: run
+        // directly at the next step until a run repeats the previous outcome.
+        skip_cert = ok == t && !same;
         best = run;
         t = next;
     }
-    let endowment = at(stats.steps);
-    let full = mes_run(inst, &endowment, true);
-    (full, stats)
+    stats.steps = t;
+    (best, stats)
 }
 
 /// `BigRational` helper: `1`.
 #[cfg(test)]
 pub(crate) fn one() -> BigRational {
-    BigRational::one()
+    <BigRational as num_traits::One>::one()
 }
 
 /// The outcome of a rule.
@@ -703,11 +369,11 @@ pub fn tally(e: &Election, rule: Rule, tb: &TieBreak) -> Outcome {
             }
         }
         Rule::Mes | Rule::MesAdd1 | Rule::MesAdd1Greedy => {
-            let inst = MesInstance::new(e, tb);
+            let inst = mes_instance(e, tb);
             let (run, stats) = if rule == Rule::Mes {
                 let n = inst.n.max(1);
                 let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(n));
-                (mes_run(&inst, &e0, true), None)
+                (mes_run(&inst, &e0), None)
             } else {
                 let (r, s) = mes_add1(e, &inst);
                 (r, Some(s))
@@ -768,10 +434,7 @@ mod tests {
         // Equal votes: lowest cost first by default, id with "id".
         let e = approval(5, &[5, 4], &[&[0, 1]]);
         assert_eq!(ids(&e, &greedy(&e, &TieBreak::default())), vec!["p1"]);
-        assert_eq!(
-            ids(&e, &greedy(&e, &"id".parse().unwrap())),
-            vec!["p0"]
-        );
+        assert_eq!(ids(&e, &greedy(&e, &"id".parse().unwrap())), vec!["p0"]);
         assert!("foo".parse::<TieBreak>().is_err());
         assert_eq!("mes-add1".parse::<Rule>(), Ok(Rule::MesAdd1));
         assert!("borda".parse::<Rule>().is_err());
@@ -781,17 +444,24 @@ mod tests {
     fn mes_is_proportional() {
         // 3 voters like a,b (cost 1 each), 1 voter likes c (cost 1); budget 4 -> each voter 1.
         // MES: a (3 voters pay 1/3), b (pay 1/3), c: voter 3 pays 1.
-        let e = approval(3, &[1, 1, 1, 1], &[&[0, 1, 3], &[0, 1, 3], &[0, 1, 3], &[2]]);
-        let inst = MesInstance::new(&e, &TieBreak::default());
-        let run = mes_run(&inst, &BigRational::new(3.into(), 4.into()), true);
+        let e = approval(
+            3,
+            &[1, 1, 1, 1],
+            &[&[0, 1, 3], &[0, 1, 3], &[0, 1, 3], &[2]],
+        );
+        let inst = mes_instance(&e, &TieBreak::default());
+        let run = mes_run(&inst, &BigRational::new(3.into(), 4.into()));
         let sel: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         // Each of the three majority voters has 3/4: they fund two of {0,1,3} (cost 1 each:
         // 1/3 each -> 3/4-2/3 = 1/12 left); the minority voter alone cannot fund p2.
         assert_eq!(sel, vec![0, 1]);
-        assert_eq!(
-            run.remaining[inst.group_members.iter().position(|g| g == &vec![0, 1, 2]).unwrap()],
-            BigRational::new(1.into(), 12.into())
-        );
+        let g = inst
+            .group_members
+            .iter()
+            .position(|g| g == &vec![0, 1, 2])
+            .unwrap();
+        let paid: BigRational = run.group_payments(&inst, g).into_iter().map(|x| x.1).sum();
+        assert_eq!(paid, BigRational::new(2.into(), 3.into()));
     }
 
     #[test]
@@ -799,17 +469,23 @@ mod tests {
         // Budget 4, 4 voters (endowment 1). Voters 0-2 approve p0 (cost 3) and p1 (cost 2);
         // voter 3 approves p2 (cost 2).
         let e = approval(4, &[3, 2, 2], &[&[0, 1], &[0, 1], &[0, 1], &[2]]);
-        let inst = MesInstance::new(&e, &TieBreak::default());
-        let plain = mes_run(&inst, &BigRational::from_integer(1.into()), false);
+        let inst = mes_instance(&e, &TieBreak::default());
+        let plain = mes_run(&inst, &BigRational::from_integer(1.into()));
         // Endowment 1: p0 (1 each) and p1 (2/3 each) both cost 1/3 per unit of utility; the
         // tie goes to the cheaper p1. Then voters 0-2 have 1/3 left: p0 is out of reach, and
         // voter 3 alone cannot pay p2.
-        assert_eq!(plain.chosen.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            plain.chosen.iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![1]
+        );
         let (run, stats) = mes_add1(&e, &inst);
         // Endowment 2: p1, then p0 (voters 0-2 have 4/3 each), then p2 by voter 3: total 7 > 4.
         // So Add1 keeps the outcome at endowment 1.
-        let two = mes_run(&inst, &BigRational::from_integer(2.into()), false);
-        assert_eq!(two.chosen.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1, 0, 2]);
+        let two = mes_run(&inst, &BigRational::from_integer(2.into()));
+        assert_eq!(
+            two.chosen.iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![1, 0, 2]
+        );
         assert_eq!(run.chosen.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1]);
         assert_eq!(stats.steps, 0);
         assert_eq!(naive_add1(&e, &inst), vec![1]);
@@ -819,9 +495,9 @@ mod tests {
     pub(crate) fn naive_add1(e: &Election, inst: &MesInstance) -> Vec<usize> {
         let n = inst.n.max(1);
         let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(n));
-        let mut last = mes_run(inst, &e0, false);
+        let mut last = mes_run(inst, &e0);
         for t in 1..=e.budget / e.unit() {
-            let r = mes_run(inst, &(&e0 + BigRational::from_integer(BigInt::from(t))), false);
+            let r = mes_run(inst, &(&e0 + BigRational::from_integer(BigInt::from(t))));
             if r.total_cost(inst) > e.budget {
                 break;
             }
@@ -846,7 +522,7 @@ mod tests {
                 &[1, 2, 3],
             ],
         );
-        let inst = MesInstance::new(&e, &TieBreak::default());
+        let inst = mes_instance(&e, &TieBreak::default());
         let (run, _) = mes_add1(&e, &inst);
         let got: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         assert_eq!(got, naive_add1(&e, &inst));
