@@ -1,4 +1,5 @@
 //! Property tests on random small elections.
+#![allow(clippy::needless_range_loop)]
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
