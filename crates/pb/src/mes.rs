@@ -140,6 +140,7 @@ struct Eval<'a> {
     exhausted_at: Vec<u32>,
     b_f: Vec<f64>,
     coef: Vec<u128>,
+    scratch: Vec<(f64, f64, f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
     in_x: Vec<bool>,
     exact_calls: usize,
@@ -165,6 +166,7 @@ impl<'a> Eval<'a> {
             exhausted_at: vec![NOT; g],
             b_f: vec![e_f; g],
             coef: Vec::new(),
+            scratch: Vec::new(),
             in_x: Vec::new(),
             exact_calls: 0,
         }
@@ -261,23 +263,44 @@ impl<'a> Eval<'a> {
             });
         }
         let c = cost as f64;
+        // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
         let mut total = 0.0;
         let mut w_all = 0.0;
         let mut den_all = 0.0;
-        let mut terms = 0usize;
         for &(g, u) in sup {
             if self.exhausted_at[g as usize] != NOT {
                 continue;
             }
             let w = inst.weight[g as usize] as f64;
-            total += w * self.b_f[g as usize];
+            let b = self.b_f[g as usize];
+            let uf = u as f64;
+            total += w * b;
             w_all += w;
-            den_all += w * u as f64;
-            terms += 1;
+            den_all += w * uf;
+            scratch.push((b / uf, w * uf, w * b, uf));
         }
+        let result = self.price_float(k, c, &mut scratch, total, w_all, den_all);
+        self.scratch = scratch;
+        result
+    }
+
+    /// Float price from the gathered supporters (see [`Eval::price`]).
+    fn price_float(
+        &mut self,
+        k: usize,
+        c: f64,
+        cand: &mut [(f64, f64, f64, f64)],
+        total: f64,
+        w_all: f64,
+        den_all: f64,
+    ) -> Option<Price> {
+        let terms = cand.len();
         if terms == 0 {
             return None;
         }
+        let cost = self.inst.cost[k];
         let err_total = self.sum_err(w_all, terms) + EPS * c;
         if total + err_total < c {
             return None;
@@ -291,56 +314,57 @@ impl<'a> Eval<'a> {
             }
             return Some(self.price_exact(k, None));
         }
-        // Water-filling in floating point.
-        self.in_x.clear();
-        self.in_x.resize(sup.len(), false);
+        // Water-filling: if nobody is below the flat price, done; else sort by money/utility.
         let mut rho = c / den_all;
         let mut sum_x = 0.0;
         let mut den = den_all;
-        let mut w_x = 0.0;
-        let mut converged = false;
-        for _ in 0..64 {
-            let mut changed = false;
-            for (i, &(g, u)) in sup.iter().enumerate() {
-                if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
-                    continue;
-                }
-                let b = self.b_f[g as usize];
-                if b <= rho * u as f64 {
-                    let w = inst.weight[g as usize] as f64;
-                    self.in_x[i] = true;
-                    sum_x += w * b;
-                    den -= w * u as f64;
-                    w_x += w;
-                    changed = true;
+        let mut n_x = 0usize;
+        if cand.iter().any(|x| x.0 <= rho) {
+            // Usually few supporters pay all they have: sort only those below twice the flat
+            // price, and the rest only if the price climbs past that.
+            let threshold = rho * 2.0;
+            let mut low = 0;
+            for i in 0..terms {
+                if cand[i].0 <= threshold {
+                    cand.swap(i, low);
+                    low += 1;
                 }
             }
-            if !changed {
-                converged = true;
-                break;
+            cand[..low].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let mut sorted_all = low == terms;
+            while n_x < terms {
+                if n_x == low && !sorted_all {
+                    if rho <= threshold {
+                        break;
+                    }
+                    cand[low..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                    sorted_all = true;
+                }
+                let (ratio, wu, wb, _) = cand[n_x];
+                if ratio > rho {
+                    break;
+                }
+                sum_x += wb;
+                den -= wu;
+                n_x += 1;
+                if den <= 0.0 {
+                    return Some(self.price_exact(k, None));
+                }
+                rho = (c - sum_x) / den;
             }
-            if den <= 0.0 {
-                return Some(self.price_exact(k, Some(rho)));
-            }
-            rho = (c - sum_x) / den;
-        }
-        if !converged {
-            return Some(self.price_exact(k, Some(rho)));
         }
         // Error bound: |F - F_f| <= W·δ + arithmetic; slope >= weight·utility of supporters
         // that are clearly not paying all they have.
         let tol_rel = 1e-6;
         let mut den_safe = 0.0;
-        for (i, &(g, u)) in sup.iter().enumerate() {
-            if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
+        for &(ratio, wu, _, uf) in cand.iter() {
+            if ratio <= rho {
                 continue;
             }
-            let uf = u as f64;
-            if self.b_f[g as usize] - rho * uf > self.delta + uf * rho * tol_rel {
-                den_safe += inst.weight[g as usize] as f64 * uf;
+            if (ratio - rho) * uf > self.delta + uf * rho * tol_rel {
+                den_safe += wu;
             }
         }
-        let _ = w_x;
         let e_arith = 2.0 * (terms as f64 + 2.0) * EPS * (c + w_all * self.e_f);
         let err = if den_safe > 0.0 {
             2.0 * (w_all * self.delta + e_arith) / den_safe * (1.0 + 1e-9) + 8.0 * EPS * rho

@@ -275,13 +275,20 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut t = 0u64;
     let mut best = mes_run(inst, &e0);
     stats.runs += 1;
-    let mut skip_cert = false;
+    // Where the outcome changes at almost every step, certifying first only costs time: after
+    // each certification that gains nothing, wait twice as many steps before the next one.
+    let mut backoff = 0u32;
+    let mut wait = 0u64;
     loop {
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
         let mut step = 1u64;
         let mut bad: Option<u64> = None;
-        while ok < t_max && !skip_cert {
+        let certify_now = wait == 0;
+        if !certify_now {
+            wait -= 1;
+        }
+        while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
             if certify_same_run(inst, &best, &at(probe)) {
@@ -303,6 +310,10 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
                 }
             }
         }
+        if certify_now {
+            backoff = if ok > t { 0 } else { (backoff + 1).min(12) };
+            wait = (1u64 << backoff) - 1;
+        }
         if ok >= t_max {
             break;
         }
@@ -312,14 +323,6 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         if run.total_cost(inst) > e.budget {
             break;
         }
-        let same = run
-            .chosen
-            .iter()
-            .map(|c| c.0)
-            .eq(best.chosen.iter().map(|c| c.0));
-        // Where the outcome changes at every step, certifying first only costs time: run
-        // directly at the next step until a run repeats the previous outcome.
-        skip_cert = ok == t && !same;
         best = run;
         t = next;
     }
