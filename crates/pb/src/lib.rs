@@ -1,7 +1,7 @@
 //! `pb`: the participatory-budgeting engine of Meedoen. No web or database code.
 //!
 //! * [`pabulib`]: read and write the pabulib `.pb` format ([`read_file`], [`parse`],
-//!   [`write`]), with line-numbered errors and warnings.
+//!   [`write()`]), with line-numbered errors and warnings.
 //! * [`constraints`]: ballot rules (basket within a budget, k-approval min/max, caps per
 //!   category, cumulative points) returning typed [`Violation`]s, and the file [`check`].
 //! * [`rules`]: `greedy`, `mes`, `mes-add1`, `mes-add1-greedy` with exact arithmetic
@@ -47,6 +47,17 @@
 //! let text = pb::write(&e);
 //! assert_eq!(pb::parse(&text).unwrap().election.ballots.len(), 3);
 //! ```
+//!
+//! ## The functions the web module needs
+//!
+//! | task | call |
+//! |---|---|
+//! | build an election | [`Election::new`]`(budget, VoteType)`, [`Election::add_project`]`(Project::new(id, cost, name).with_category(c)) -> usize`, `e.ballots.push(`[`Ballot::approval`]`(voter, &[usize]))` / [`Ballot::with_points`]`(voter, &[(usize, i64)])` |
+//! | ballot rules | [`BallotRules`] (fields `length`, `sum_cost`, `points`, `sum_points`, `length_per_category`, `sum_cost_per_category`, `choose_one`), [`BallotRules::validate`]`(&e, &ballot) -> Vec<Violation>`, [`BallotRules::from_election`]`(&e)` |
+//! | tally | [`run`]`(&e, Rule, &TieBreak) -> TallyResult { outcome, certificate, projects }`; [`tally`] for the outcome only |
+//! | explain | [`ProjectResult`] (`selected`, `position`, `votes`, [`Explanation`]) and [`ProjectResult::describe`]`(&e) -> String` |
+//! | certificate | [`certificate::certificate`]`(&e, &outcome, &tb)`, serde JSON, [`certificate::verify`]`(&e, &cert) -> Result<VerifyReport, Vec<Failure>>` |
+//! | pabulib | [`write()`]`(&e) -> String`, [`parse`]`(&str) -> Result<Parsed, ParseError>`, [`read_file`], [`check`]`(&parsed) -> Vec<Issue>` |
 //!
 //! Money is held in *base units* ([`Money`], `u64`): currency units times
 //! `10^election.money_scale` (0 unless a file has decimal costs). Ballot rules read from a file
