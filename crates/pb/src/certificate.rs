@@ -401,7 +401,9 @@ pub fn verify(e: &Election, cert: &Certificate) -> Result<VerifyReport, Vec<Fail
                 }
             }
             for (v, l) in left.iter_mut().enumerate() {
-                *l -= paid_at(v, r);
+                if let Some(x) = pay[v].get(r).filter(|x| !x.is_zero()) {
+                    *l -= x;
+                }
             }
         }
         // No losing project may still be affordable.

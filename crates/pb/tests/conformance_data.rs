@@ -74,3 +74,87 @@ fn every_data_file_reads_checks_and_round_trips() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn assen_2024_reproduces_the_official_outcome() {
+    let parsed = read_file(&data_dir().join("official/Netherlands_Assen_2024.pb")).unwrap();
+    let e = &parsed.election;
+    let mut official: Vec<&str> = e
+        .projects
+        .iter()
+        .filter(|p| p.extra("selected") == Some("1"))
+        .map(|p| p.id.as_str())
+        .collect();
+    assert!(!official.is_empty());
+    let o = pb::tally(e, pb::Rule::MesAdd1, &pb::TieBreak::default());
+    let mut ours: Vec<&str> = o
+        .selected
+        .iter()
+        .map(|&p| e.projects[p].id.as_str())
+        .collect();
+    official.sort();
+    ours.sort();
+    assert_eq!(ours, official);
+}
+
+#[test]
+#[ignore]
+fn certificates_verify_on_real_data() {
+    let tb = pb::TieBreak::default();
+    for sub in ["official", "amsterdam", "large"] {
+        for f in pb_files(sub) {
+            let e = read_file(&f).unwrap().election;
+            for rule in pb::Rule::ALL {
+                let r = pb::run(&e, rule, &tb);
+                assert!(r.outcome.total_cost <= e.budget);
+                let v = pb::certificate::verify(&e, &r.certificate);
+                assert!(
+                    v.is_ok(),
+                    "{} {rule}: {:?}",
+                    f.display(),
+                    v.err().map(|x| x[..x.len().min(3)].to_vec())
+                );
+                assert_eq!(r.projects.len(), e.projects.len());
+            }
+        }
+    }
+}
+
+/// The certified jumps of `mes-add1` give the same outcome as one MES run per currency unit.
+#[test]
+#[ignore]
+fn add1_jumps_match_unit_steps_on_real_data() {
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    let tb = pb::TieBreak::default();
+    for sub in ["official", "amsterdam", "large"] {
+        for f in pb_files(sub) {
+            let e = read_file(&f).unwrap().election;
+            let inst = pb::rules::mes_instance(&e, &tb);
+            let (fast, stats) = pb::rules::mes_add1(&e, &inst);
+            let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(inst.n.max(1)));
+            let unit = BigInt::from(e.unit());
+            let mut last = pb::mes::mes_run(&inst, &e0);
+            let mut t = 1u64;
+            loop {
+                let r = pb::mes::mes_run(&inst, &(&e0 + BigRational::from_integer(&unit * t)));
+                if r.total_cost(&inst) > e.budget {
+                    break;
+                }
+                last = r;
+                t += 1;
+            }
+            let a: Vec<usize> = fast.chosen.iter().map(|c| c.0).collect();
+            let b: Vec<usize> = last.chosen.iter().map(|c| c.0).collect();
+            assert_eq!(a, b, "{}", f.display());
+            eprintln!(
+                "{}: {} unit steps, {} runs + {} certifications",
+                f.display(),
+                t - 1,
+                stats.runs,
+                stats.certifications
+            );
+        }
+    }
+}
