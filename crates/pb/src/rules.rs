@@ -259,8 +259,12 @@ pub struct Add1Stats {
     pub runs: usize,
     /// Number of forced evaluations used to certify stretches of endowments.
     pub certifications: usize,
-    /// The final endowment increase in currency units per voter.
+    /// The endowment increase (currency units per voter) of the returned run.
     pub steps: u64,
+    /// The first step found whose outcome costs more than the budget (every step from
+    /// `steps` up to this one minus one has the returned outcome); `None` if the bound
+    /// (budget·(n+1) in total) was reached first.
+    pub over_budget_at: Option<u64>,
 }
 
 /// `mes-add1`: the MES run at the largest tried endowment whose outcome fits the budget.
@@ -321,6 +325,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         let run = mes_run(inst, &at(next));
         stats.runs += 1;
         if run.total_cost(inst) > e.budget {
+            stats.over_budget_at = Some(next);
             break;
         }
         best = run;
@@ -530,6 +535,40 @@ mod tests {
         let got: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         assert_eq!(got, naive_add1(&e, &inst));
         assert!(run.total_cost(&inst) <= e.budget);
+    }
+
+    #[test]
+    fn billion_budget_needs_few_runs() {
+        // Budget 10^9 with costs of the same order: Add1 may step ~10^8 currency units per
+        // voter; the certified jumps need only a small number of evaluations.
+        let k = 10_000_000u64;
+        let e = approval(
+            100 * k,
+            &[30 * k, 25 * k, 20 * k, 45 * k, 10 * k],
+            &[&[0, 1], &[0, 2], &[3], &[3, 4], &[1, 2, 4], &[0], &[3]],
+        );
+        let inst = mes_instance(&e, &TieBreak::default());
+        let (run, stats) = mes_add1(&e, &inst);
+        assert!(run.total_cost(&inst) <= e.budget);
+        assert!(stats.steps > 1_000_000, "{stats:?}");
+        assert!(stats.runs + stats.certifications < 2_000, "{stats:?}");
+        // The same outcome as the unscaled election's one-run-per-unit Add1 is not implied
+        // (steps are finer), but the result is an MES outcome at the final endowment:
+        let again = mes_run(&inst, &run.endowment);
+        assert_eq!(
+            again.chosen.iter().map(|c| c.0).collect::<Vec<_>>(),
+            run.chosen.iter().map(|c| c.0).collect::<Vec<_>>()
+        );
+        // and the step where Add1 stopped really is over budget, the one before it not.
+        let stop = stats.over_budget_at.expect("stops before the bound");
+        let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(inst.n));
+        let at = |t: u64| &e0 + BigRational::from_integer(BigInt::from(t));
+        assert!(mes_run(&inst, &at(stop)).total_cost(&inst) > e.budget);
+        let before = mes_run(&inst, &at(stop - 1));
+        assert_eq!(
+            before.chosen.iter().map(|c| c.0).collect::<Vec<_>>(),
+            run.chosen.iter().map(|c| c.0).collect::<Vec<_>>()
+        );
     }
 
     #[test]
