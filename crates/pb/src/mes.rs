@@ -1,0 +1,816 @@
+//! The Method of Equal Shares, exact, with a floating-point *filter*.
+//!
+//! ## Exact state
+//! A voter's remaining money is either exactly 0 (after paying all they had for some project)
+//! or `E - Σ ρ_r·u_r` over the rounds `r` in which they paid their full share, where `E` is the
+//! endowment and `ρ_r` the exact (rational) price of round `r`. So the exact state of a run is
+//! one rational per round plus, per ballot group, the list of rounds it paid in. Any exact sum
+//! of money over a set of voters reduces to `W·E - Σ_r ρ_r·C_r` with integer coefficients
+//! `C_r`: a handful of rational operations, whatever the number of voters.
+//!
+//! ## Filter
+//! Each group also carries its money as an `f64`, computed from the exact prices, whose error
+//! is provably below `δ = 2·(L+8)·2⁻⁵²·E` (L = longest ballot): at most L subtractions of
+//! correctly rounded terms that add up to at most E. Every decision (is a project affordable,
+//! does a voter pay all they have, which project has the least price, does a certificate hold)
+//! is first evaluated in floating point together with a bound on its error; when the margin is
+//! not larger than the bound the decision is taken with exact rationals. Floating point never
+//! decides a close call; it only avoids rational arithmetic where the answer is not in doubt.
+
+use crate::model::Money;
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, ToPrimitive, Zero};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+const EPS: f64 = f64::EPSILON;
+
+/// Ballots merged into groups of identical ballots, with supporters per project.
+#[derive(Debug, Clone)]
+pub struct MesInstance {
+    /// Number of voters (ballots, empty ones included).
+    pub n: u64,
+    /// Costs in base units.
+    pub cost: Vec<Money>,
+    /// Tie-break rank per project (lower is preferred).
+    pub rank: Vec<usize>,
+    /// Voters (ballot indices) per group.
+    pub group_members: Vec<Vec<usize>>,
+    /// Per group: (project, utility).
+    pub group_items: Vec<Vec<(usize, u64)>>,
+    /// Per project: (group, utility) of its supporters.
+    pub supporters: Vec<Vec<(u32, u64)>>,
+    weight: Vec<u64>,
+    /// Prefix sums of group ballot lengths (len = groups + 1).
+    item_off: Vec<u32>,
+    max_len: usize,
+}
+
+impl MesInstance {
+    /// Builds an instance from ballots given as (project, utility) lists (utility > 0).
+    pub fn from_utilities(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = Vec<(usize, u64)>>,
+    ) -> MesInstance {
+        let m = cost.len();
+        let mut keys: std::collections::HashMap<Vec<(usize, u64)>, u32> =
+            std::collections::HashMap::new();
+        let mut group_members: Vec<Vec<usize>> = Vec::new();
+        let mut group_items: Vec<Vec<(usize, u64)>> = Vec::new();
+        let mut n = 0u64;
+        for (bi, mut items) in ballots.into_iter().enumerate() {
+            n += 1;
+            items.retain(|&(_, u)| u > 0);
+            items.sort_unstable();
+            items.dedup_by_key(|x| x.0);
+            let g = match keys.get(&items) {
+                Some(&g) => g,
+                None => {
+                    group_members.push(Vec::new());
+                    group_items.push(items.clone());
+                    let g = (group_members.len() - 1) as u32;
+                    keys.insert(items, g);
+                    g
+                }
+            };
+            group_members[g as usize].push(bi);
+        }
+        let mut supporters: Vec<Vec<(u32, u64)>> = vec![Vec::new(); m];
+        for (g, items) in group_items.iter().enumerate() {
+            for &(p, u) in items {
+                supporters[p].push((g as u32, u));
+            }
+        }
+        let weight = group_members.iter().map(|g| g.len() as u64).collect();
+        let max_len = group_items.iter().map(|g| g.len()).max().unwrap_or(0);
+        let mut item_off = Vec::with_capacity(group_items.len() + 1);
+        let mut acc = 0u32;
+        item_off.push(0);
+        for g in &group_items {
+            acc += g.len() as u32;
+            item_off.push(acc);
+        }
+        MesInstance {
+            n,
+            cost,
+            rank,
+            group_members,
+            group_items,
+            supporters,
+            weight,
+            item_off,
+            max_len,
+        }
+    }
+
+    /// Number of groups.
+    pub fn groups(&self) -> usize {
+        self.group_members.len()
+    }
+}
+
+/// A price: float value with error bound, and the exact value once known.
+#[derive(Debug, Clone)]
+struct Price {
+    f: f64,
+    err: f64,
+    exact: Option<BigRational>,
+}
+
+/// One MES run (or a forced replay) at a fixed endowment.
+struct Eval<'a> {
+    inst: &'a MesInstance,
+    e_f: f64,
+    delta: f64,
+    /// Exact price per round.
+    prices: Vec<BigRational>,
+    /// Common denominator of the endowment and all prices.
+    cd: BigInt,
+    /// Endowment times `cd`.
+    n_e: BigInt,
+    /// Price of each round times `cd`.
+    n_p: Vec<BigInt>,
+    prices_f: Vec<f64>,
+    /// Per group (slots at `inst.item_off[g]..`): rounds it paid its full share in.
+    pf: Vec<(u32, u64)>,
+    pf_len: Vec<u32>,
+    exhausted_at: Vec<u32>,
+    b_f: Vec<f64>,
+    coef: Vec<u128>,
+    scratch: Vec<(f64, f64, f64, f64)>,
+    /// Scratch: per supporter of the project being priced, is it in X (pays all)?
+    in_x: Vec<bool>,
+    exact_calls: usize,
+}
+
+const NOT: u32 = u32::MAX;
+
+impl<'a> Eval<'a> {
+    fn new(inst: &'a MesInstance, e: &BigRational) -> Eval<'a> {
+        let e_f = e.to_f64().unwrap_or(f64::MAX);
+        let g = inst.groups();
+        Eval {
+            inst,
+            e_f,
+            delta: 2.0 * (inst.max_len as f64 + 8.0) * EPS * e_f,
+            prices: Vec::new(),
+            cd: e.denom().clone(),
+            n_e: e.numer().clone(),
+            n_p: Vec::new(),
+            prices_f: Vec::new(),
+            pf: vec![(0, 0); inst.item_off[g] as usize],
+            pf_len: vec![0; g],
+            exhausted_at: vec![NOT; g],
+            b_f: vec![e_f; g],
+            coef: Vec::new(),
+            scratch: Vec::new(),
+            in_x: Vec::new(),
+            exact_calls: 0,
+        }
+    }
+
+    fn paid(&self, g: u32) -> &[(u32, u64)] {
+        let off = self.inst.item_off[g as usize] as usize;
+        &self.pf[off..off + self.pf_len[g as usize] as usize]
+    }
+
+    /// Records the exact price of a new round, keeping one common denominator.
+    fn push_price(&mut self, rho: &BigRational) {
+        let g = self.cd.gcd(rho.denom());
+        let f = rho.denom() / &g;
+        let old_over_g = &self.cd / &g;
+        if !f.is_one() {
+            self.cd *= &f;
+            self.n_e *= &f;
+            for x in self.n_p.iter_mut() {
+                *x *= &f;
+            }
+        }
+        self.n_p.push(rho.numer() * old_over_g);
+        self.prices.push(rho.clone());
+    }
+
+    /// Exact money of one group, times `cd`.
+    fn budget_num(&self, g: u32) -> BigInt {
+        if self.exhausted_at[g as usize] != NOT {
+            return BigInt::zero();
+        }
+        let mut b = self.n_e.clone();
+        for &(r, u) in self.paid(g) {
+            b -= &self.n_p[r as usize] * BigInt::from(u);
+        }
+        b
+    }
+
+    /// Exact money of one group.
+    fn budget_exact(&self, g: u32) -> BigRational {
+        BigRational::new(self.budget_num(g), self.cd.clone())
+    }
+
+    /// Whether group `g` (not exhausted) has at most `rho·u` (pays all it has).
+    fn pays_all_exact(&self, g: u32, rho: &BigRational, u: u64) -> bool {
+        // b/cd <= a·u/d  <=>  b·d <= a·u·cd
+        self.budget_num(g) * rho.denom() <= rho.numer() * BigInt::from(u) * &self.cd
+    }
+
+    /// Exact total money (times `cd`) of the groups selected by `pick` among the supporters of
+    /// `k` (weighted by group size).
+    fn sum_num(&mut self, k: usize, pick: impl Fn(usize) -> bool) -> BigInt {
+        self.coef.clear();
+        self.coef.resize(self.prices.len(), 0);
+        let mut w_total: u128 = 0;
+        for (i, &(g, _)) in self.inst.supporters[k].iter().enumerate() {
+            if self.exhausted_at[g as usize] != NOT || !pick(i) {
+                continue;
+            }
+            let w = self.inst.weight[g as usize] as u128;
+            w_total += w;
+            let off = self.inst.item_off[g as usize] as usize;
+            for &(r, u) in &self.pf[off..off + self.pf_len[g as usize] as usize] {
+                self.coef[r as usize] += w * u as u128;
+            }
+        }
+        let mut s = &self.n_e * BigInt::from(w_total);
+        for (r, &c) in self.coef.iter().enumerate() {
+            if c != 0 {
+                s -= &self.n_p[r] * BigInt::from(c);
+            }
+        }
+        s
+    }
+
+    /// Error bound of a float sum of `terms` group budgets of total weight `w`.
+    fn sum_err(&self, w: f64, terms: usize) -> f64 {
+        w * self.delta + 2.0 * (terms as f64 + 2.0) * EPS * w * self.e_f
+    }
+
+    /// The least price of project `k`, or `None` if its supporters cannot afford it.
+    fn price(&mut self, k: usize) -> Option<Price> {
+        let inst = self.inst;
+        let sup = &inst.supporters[k];
+        if sup.is_empty() {
+            return None;
+        }
+        let cost = inst.cost[k];
+        if cost == 0 {
+            return Some(Price {
+                f: 0.0,
+                err: 0.0,
+                exact: Some(BigRational::zero()),
+            });
+        }
+        let c = cost as f64;
+        // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let mut total = 0.0;
+        let mut w_all = 0.0;
+        let mut den_all = 0.0;
+        for &(g, u) in sup {
+            if self.exhausted_at[g as usize] != NOT {
+                continue;
+            }
+            let w = inst.weight[g as usize] as f64;
+            let b = self.b_f[g as usize];
+            let uf = u as f64;
+            total += w * b;
+            w_all += w;
+            den_all += w * uf;
+            scratch.push((b / uf, w * uf, w * b, uf));
+        }
+        let result = self.price_float(k, c, &mut scratch, total, w_all, den_all);
+        self.scratch = scratch;
+        result
+    }
+
+    /// Float price from the gathered supporters (see [`Eval::price`]).
+    fn price_float(
+        &mut self,
+        k: usize,
+        c: f64,
+        cand: &mut [(f64, f64, f64, f64)],
+        total: f64,
+        w_all: f64,
+        den_all: f64,
+    ) -> Option<Price> {
+        let terms = cand.len();
+        if terms == 0 {
+            return None;
+        }
+        let cost = self.inst.cost[k];
+        let err_total = self.sum_err(w_all, terms) + EPS * c;
+        if total + err_total < c {
+            return None;
+        }
+        if total - err_total <= c {
+            // Close call: decide affordability exactly.
+            self.exact_calls += 1;
+            let t = self.sum_num(k, |_| true);
+            if t < BigInt::from(cost) * &self.cd {
+                return None;
+            }
+            return Some(self.price_exact(k, None));
+        }
+        // Water-filling: if nobody is below the flat price, done; else sort by money/utility.
+        let mut rho = c / den_all;
+        let mut sum_x = 0.0;
+        let mut den = den_all;
+        let mut n_x = 0usize;
+        if cand.iter().any(|x| x.0 <= rho) {
+            // Usually few supporters pay all they have: sort only those below twice the flat
+            // price, and the rest only if the price climbs past that.
+            let threshold = rho * 2.0;
+            let mut low = 0;
+            for i in 0..terms {
+                if cand[i].0 <= threshold {
+                    cand.swap(i, low);
+                    low += 1;
+                }
+            }
+            cand[..low].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let mut sorted_all = low == terms;
+            while n_x < terms {
+                if n_x == low && !sorted_all {
+                    if rho <= threshold {
+                        break;
+                    }
+                    cand[low..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                    sorted_all = true;
+                }
+                let (ratio, wu, wb, _) = cand[n_x];
+                if ratio > rho {
+                    break;
+                }
+                sum_x += wb;
+                den -= wu;
+                n_x += 1;
+                if den <= 0.0 {
+                    return Some(self.price_exact(k, None));
+                }
+                rho = (c - sum_x) / den;
+            }
+        }
+        // Error bound: |F - F_f| <= W·δ + arithmetic; slope >= weight·utility of supporters
+        // that are clearly not paying all they have.
+        let tol_rel = 1e-6;
+        let mut den_safe = 0.0;
+        for &(ratio, wu, _, uf) in cand.iter() {
+            if ratio <= rho {
+                continue;
+            }
+            if (ratio - rho) * uf > self.delta + uf * rho * tol_rel {
+                den_safe += wu;
+            }
+        }
+        let e_arith = 2.0 * (terms as f64 + 2.0) * EPS * (c + w_all * self.e_f);
+        let err = if den_safe > 0.0 {
+            2.0 * (w_all * self.delta + e_arith) / den_safe * (1.0 + 1e-9) + 8.0 * EPS * rho
+        } else {
+            f64::INFINITY
+        };
+        if err.is_nan() || err > rho * tol_rel * 0.1 {
+            return Some(self.price_exact(k, Some(rho)));
+        }
+        Some(Price {
+            f: rho,
+            err,
+            exact: None,
+        })
+    }
+
+    /// Exact price of an affordable project: exact water-filling, with float-filtered
+    /// comparisons. `hint` is a float estimate of the price: supporters clearly below it start
+    /// as paying all they have.
+    fn price_exact(&mut self, k: usize, hint: Option<f64>) -> Price {
+        self.exact_calls += 1;
+        let inst = self.inst;
+        let sup = &inst.supporters[k];
+        if inst.cost[k] == 0 {
+            return Price {
+                f: 0.0,
+                err: 0.0,
+                exact: Some(BigRational::zero()),
+            };
+        }
+        let cost_n = BigInt::from(inst.cost[k]) * &self.cd;
+        self.in_x.clear();
+        self.in_x.resize(sup.len(), false);
+        let mut den: u128 = 0;
+        let mut any_x = false;
+        for (i, &(g, u)) in sup.iter().enumerate() {
+            if self.exhausted_at[g as usize] != NOT {
+                continue;
+            }
+            let wu = inst.weight[g as usize] as u128 * u as u128;
+            if let Some(h) = hint {
+                let share = h * u as f64;
+                if self.b_f[g as usize] < share * (1.0 - 1e-6) - self.delta {
+                    self.in_x[i] = true;
+                    any_x = true;
+                    continue;
+                }
+            }
+            den += wu;
+        }
+        let mut sum_x = if any_x {
+            let in_x = std::mem::take(&mut self.in_x);
+            let s = self.sum_num(k, |i| in_x[i]);
+            self.in_x = in_x;
+            s
+        } else {
+            BigInt::zero()
+        };
+        let mut rho;
+        loop {
+            if den == 0 {
+                // Everybody pays all they have: the price is the largest money/utility.
+                let mut best = BigRational::zero();
+                for &(g, u) in sup {
+                    if self.exhausted_at[g as usize] == NOT {
+                        let r = self.budget_exact(g) / BigInt::from(u);
+                        if r > best {
+                            best = r;
+                        }
+                    }
+                }
+                rho = best;
+                break;
+            }
+            rho = BigRational::new(&cost_n - &sum_x, &self.cd * BigInt::from(den));
+            let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+            let mut changed = false;
+            for (i, &(g, u)) in sup.iter().enumerate() {
+                if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
+                    continue;
+                }
+                let b = self.b_f[g as usize];
+                let share = rho_f * u as f64;
+                let margin = self.delta + 4.0 * EPS * share.abs();
+                let pays_all = if b < share - margin {
+                    true
+                } else if b > share + margin {
+                    false
+                } else {
+                    self.pays_all_exact(g, &rho, u)
+                };
+                if pays_all {
+                    self.in_x[i] = true;
+                    den -= inst.weight[g as usize] as u128 * u as u128;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+            let in_x = std::mem::take(&mut self.in_x);
+            sum_x = self.sum_num(k, |i| in_x[i]);
+            self.in_x = in_x;
+        }
+        Price {
+            f: rho.to_f64().unwrap_or(f64::MAX),
+            err: 0.0,
+            exact: Some(rho),
+        }
+    }
+
+    fn ensure_exact(&mut self, k: usize, p: &mut Price) {
+        if p.exact.is_none() {
+            let hint = p.f.is_finite().then_some(p.f);
+            *p = self.price_exact(k, hint);
+        }
+    }
+
+    /// Supporters of `k` pay at the exact price `rho`.
+    fn pay(&mut self, k: usize, rho: &BigRational) {
+        let inst = self.inst;
+        let round = self.prices.len() as u32;
+        let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+        self.prices_f.push(rho_f);
+        let mut exhausted = Vec::new();
+        for &(g, u) in &inst.supporters[k] {
+            let gi = g as usize;
+            if self.exhausted_at[gi] != NOT {
+                continue;
+            }
+            let b = self.b_f[gi];
+            let share = rho_f * u as f64;
+            let margin = self.delta + 4.0 * EPS * share.abs();
+            let pays_all = if b < share - margin {
+                true
+            } else if b > share + margin {
+                false
+            } else {
+                self.pays_all_exact(g, rho, u)
+            };
+            if pays_all {
+                exhausted.push(g);
+                self.b_f[gi] = 0.0;
+            } else {
+                let slot = self.inst.item_off[gi] as usize + self.pf_len[gi] as usize;
+                self.pf[slot] = (round, u);
+                self.pf_len[gi] += 1;
+                self.b_f[gi] = (b - share).max(0.0);
+            }
+        }
+        self.push_price(rho);
+        for g in exhausted {
+            self.exhausted_at[g as usize] = round;
+        }
+    }
+}
+
+/// Candidate in a priority queue keyed by a lower bound of its price.
+struct Cand {
+    lb: f64,
+    rank: usize,
+    project: usize,
+}
+impl PartialEq for Cand {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Cand {}
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.lb.total_cmp(&o.lb).then(self.rank.cmp(&o.rank))
+    }
+}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// Compares `(price, rank)` pairs; exact when the float intervals overlap.
+fn cmp_price(
+    ev: &mut Eval,
+    a: (usize, &mut Price),
+    b_rank: usize,
+    b: &mut Price,
+    b_project: usize,
+) -> Ordering {
+    let (ka, pa) = a;
+    if pa.f + pa.err < b.f - b.err {
+        return Ordering::Less;
+    }
+    if pa.f - pa.err > b.f + b.err {
+        return Ordering::Greater;
+    }
+    ev.ensure_exact(ka, pa);
+    ev.ensure_exact(b_project, b);
+    let ea = pa.exact.as_ref().unwrap();
+    let eb = b.exact.as_ref().unwrap();
+    ea.cmp(eb).then(ev.inst.rank[ka].cmp(&b_rank))
+}
+
+/// Like [`cmp_price`] against a fixed exact price from another run.
+fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price) -> Ordering {
+    let (ka, pa) = a;
+    if pa.f + pa.err < b.f - b.err {
+        return Ordering::Less;
+    }
+    if pa.f - pa.err > b.f + b.err {
+        return Ordering::Greater;
+    }
+    ev.ensure_exact(ka, pa);
+    pa.exact
+        .as_ref()
+        .unwrap()
+        .cmp(b.exact.as_ref().unwrap())
+        .then(ev.inst.rank[ka].cmp(&b_rank))
+}
+
+/// The result of one MES run.
+#[derive(Debug, Clone)]
+pub struct MesRun {
+    /// Endowment per voter, base units.
+    pub endowment: BigRational,
+    /// Chosen projects in order, with the exact price per unit of utility.
+    pub chosen: Vec<(usize, BigRational)>,
+    /// Per group (slots from `item_off[g]`): rounds in which it paid its full share `ρ·u`.
+    pf: Vec<(u32, u64)>,
+    pf_len: Vec<u32>,
+    /// Per group: the round in which it paid all it had left, if any.
+    pub exhausted_at: Vec<Option<u32>>,
+    /// Number of exact (rational) price computations.
+    pub exact_calls: usize,
+}
+
+impl MesRun {
+    /// Total cost of the chosen projects.
+    pub fn total_cost(&self, inst: &MesInstance) -> Money {
+        self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
+    }
+
+    /// Exact payments of one group (per voter): (round, amount), in round order.
+    pub fn group_payments(&self, inst: &MesInstance, g: usize) -> Vec<(usize, BigRational)> {
+        let mut out = Vec::new();
+        let mut left = self.endowment.clone();
+        let off = inst.item_off[g] as usize;
+        for &(r, u) in &self.pf[off..off + self.pf_len[g] as usize] {
+            let p = &self.chosen[r as usize].1 * BigInt::from(u);
+            left -= &p;
+            out.push((r as usize, p));
+        }
+        if let Some(r) = self.exhausted_at[g] {
+            out.push((r as usize, left));
+            out.sort_by_key(|x| x.0);
+        }
+        out.retain(|x| !x.1.is_zero());
+        out
+    }
+}
+
+/// Runs MES at the given endowment (base units per voter).
+pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
+    let mut ev = Eval::new(inst, endowment);
+    let m = inst.cost.len();
+    let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
+    let mut fresh: Vec<Option<Price>> = vec![None; m];
+    for (k, slot) in fresh.iter_mut().enumerate() {
+        if let Some(p) = ev.price(k) {
+            heap.push(Reverse(Cand {
+                lb: p.f - p.err,
+                rank: inst.rank[k],
+                project: k,
+            }));
+            *slot = Some(p);
+        }
+    }
+    let mut chosen = Vec::new();
+    loop {
+        // best: (project, price) among examined candidates.
+        let mut best: Option<(usize, Price)> = None;
+        let mut losers: Vec<Cand> = Vec::new();
+        while let Some(Reverse(top)) = heap.peek() {
+            if let Some((_, bp)) = &best
+                && top.lb > bp.f + bp.err
+            {
+                break;
+            }
+            let Reverse(top) = heap.pop().unwrap();
+            let k = top.project;
+            let mut p = match fresh[k].take() {
+                Some(p) => p,
+                None => match ev.price(k) {
+                    Some(p) => p,
+                    None => continue,
+                },
+            };
+            match best.take() {
+                None => best = Some((k, p)),
+                Some((bk, mut bp)) => {
+                    let brank = inst.rank[bk];
+                    let o = cmp_price(&mut ev, (k, &mut p), brank, &mut bp, bk);
+                    let (win, lose) = if o == Ordering::Less {
+                        ((k, p), (bk, bp))
+                    } else {
+                        ((bk, bp), (k, p))
+                    };
+                    losers.push(Cand {
+                        lb: lose.1.f - lose.1.err,
+                        rank: inst.rank[lose.0],
+                        project: lose.0,
+                    });
+                    best = Some(win);
+                }
+            }
+        }
+        for c in losers {
+            heap.push(Reverse(c));
+        }
+        let Some((k, mut p)) = best else { break };
+        ev.ensure_exact(k, &mut p);
+        let rho = p.exact.unwrap();
+        // Prices computed before this payment are stale (only lower bounds now).
+        for f in fresh.iter_mut() {
+            *f = None;
+        }
+        ev.pay(k, &rho);
+        chosen.push((k, rho));
+    }
+    MesRun {
+        endowment: endowment.clone(),
+        chosen,
+        exhausted_at: ev
+            .exhausted_at
+            .iter()
+            .map(|&r| (r != NOT).then_some(r))
+            .collect(),
+        pf: ev.pf,
+        pf_len: ev.pf_len,
+        exact_calls: ev.exact_calls,
+    }
+}
+
+/// Whether `base` (the run at `base.endowment`) is also the MES run at every endowment in
+/// `[base.endowment, e_b]`: one forced replay at `e_b` (see the module docs of `rules`).
+pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) -> bool {
+    let mut ev = Eval::new(inst, e_b);
+    let m = inst.cost.len();
+    let mut done = vec![false; m];
+    let mut heap: BinaryHeap<Reverse<Cand>> = (0..m)
+        .filter(|&k| !inst.supporters[k].is_empty())
+        .map(|k| {
+            Reverse(Cand {
+                lb: f64::NEG_INFINITY,
+                rank: inst.rank[k],
+                project: k,
+            })
+        })
+        .collect();
+    for (j, rho_a) in &base.chosen {
+        let j = *j;
+        done[j] = true;
+        let bar_f = rho_a.to_f64().unwrap_or(f64::MAX);
+        let bar = Price {
+            f: bar_f,
+            err: 4.0 * EPS * bar_f.abs(),
+            exact: Some(rho_a.clone()),
+        };
+        let bar_rank = inst.rank[j];
+        let mut pushback = Vec::new();
+        while let Some(Reverse(top)) = heap.peek() {
+            if done[top.project] {
+                heap.pop();
+                continue;
+            }
+            if top.lb > bar.f + bar.err {
+                break;
+            }
+            let Reverse(top) = heap.pop().unwrap();
+            let k = top.project;
+            let Some(mut p) = ev.price(k) else {
+                continue; // unaffordable now: also later and at smaller endowments
+            };
+            let o = cmp_price_bar(&mut ev, (k, &mut p), bar_rank, &bar);
+            if o != Ordering::Greater {
+                return false;
+            }
+            pushback.push(Cand {
+                lb: p.f - p.err,
+                rank: top.rank,
+                project: k,
+            });
+        }
+        for c in pushback {
+            heap.push(Reverse(c));
+        }
+        let Some(mut pj) = ev.price(j) else {
+            return false;
+        };
+        ev.ensure_exact(j, &mut pj);
+        ev.pay(j, pj.exact.as_ref().unwrap());
+    }
+    while let Some(Reverse(top)) = heap.pop() {
+        if !done[top.project] && ev.price(top.project).is_some() {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst(costs: &[Money], ballots: &[&[usize]]) -> MesInstance {
+        let costs = costs.to_vec();
+        let rank: Vec<usize> = (0..costs.len()).collect();
+        let bs: Vec<Vec<(usize, u64)>> = ballots
+            .iter()
+            .map(|b| b.iter().map(|&p| (p, costs[p])).collect())
+            .collect();
+        MesInstance::from_utilities(costs, rank, bs)
+    }
+
+    #[test]
+    fn exact_prices_and_exhaustion() {
+        // Budget 10, 4 voters: 2.5 each. p0 (cost 6) by voters 0,1,2: 2 each.
+        // p1 (cost 3) by voters 2,3: voter 2 has 0.5 left -> pays 0.5, voter 3 pays 2.5 -> 3.
+        let i = inst(&[6, 3], &[&[0], &[0], &[0, 1], &[1]]);
+        let run = mes_run(&i, &BigRational::new(5.into(), 2.into()));
+        let sel: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
+        // p1 first? price p1 = 1.5 each -> rho = 1.5/3 = 1/2; p0: 2 each -> rho = 2/6 = 1/3.
+        assert_eq!(sel, vec![0, 1]);
+        // After p0, voter 2 has 1/2 and voter 3 has 5/2: p1 affordable only with all money:
+        // 1/2 + 5/2 = 3 -> both pay all they have.
+        let g3 = i.group_members.iter().position(|g| g == &vec![3]).unwrap();
+        let pay = run.group_payments(&i, g3);
+        assert_eq!(pay, vec![(1, BigRational::new(5.into(), 2.into()))]);
+        assert_eq!(run.total_cost(&i), 9);
+    }
+
+    #[test]
+    fn exact_ties_go_to_rank() {
+        // Two identical projects: exact tie; rank 0 first; then the other is unaffordable.
+        let i = inst(&[4, 4], &[&[0, 1], &[0, 1]]);
+        let run = mes_run(&i, &BigRational::from_integer(3.into()));
+        assert_eq!(run.chosen.iter().map(|c| c.0).collect::<Vec<_>>(), vec![0]);
+        assert!(run.exact_calls > 0, "the tie must be decided exactly");
+    }
+}
