@@ -1,14 +1,9 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Citizens' assembly selection (sortition): quotas, pools, LEXIMIN and friends.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod error;
+pub mod io;
+pub mod model;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::{Infeasibility, Relaxation, Result, SortitionError};
+pub use io::{HouseholdColumn, load_instance, read_categories, read_people};
+pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
