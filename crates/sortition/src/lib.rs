@@ -1,9 +1,18 @@
 //! Citizens' assembly selection (sortition): quotas, pools, LEXIMIN and friends.
 
 pub mod error;
+mod fair;
+mod infeasible;
 pub mod io;
+mod legacy;
+pub mod lottery;
 pub mod model;
+mod select;
+mod space;
 
 pub use error::{Infeasibility, Relaxation, Result, SortitionError};
+pub use fair::{Phase, Progress};
 pub use io::{HouseholdColumn, load_instance, read_categories, read_people};
+pub use lottery::{Lottery, draw_index};
 pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
+pub use select::{Algorithm, Replacement, SelectOptions, Selection, Stats, replacement, select};

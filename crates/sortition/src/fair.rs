@@ -1,0 +1,469 @@
+//! Fair distributions over panels: maximin, LEXIMIN and Nash welfare by column
+//! generation (Flanigan, Gölz, Gupta, Hennig, Procaccia, Nature 2021).
+//!
+//! All work is at type level (see [`crate::space`]). A distribution is a list of
+//! type panels with weights summing to 1; the selection probability of a person of
+//! type `t` is `sum_P w_P * count_P[t] / n_t`.
+//!
+//! **Maximin stage.** Over the panels found so far, the dual LP
+//! `min ŷ - Σ_{t fixed} f_t y_t  s.t.  Σ_{t unfixed} y_t = 1,
+//! Σ_t count_P[t]/n_t · y_t ≤ ŷ for every panel P, y ≥ 0`
+//! is solved; its optimum is the best achievable minimum over unfixed types
+//! given the fixed ones (`p_t ≥ f_t`). The pricing integer program then looks for
+//! a feasible panel with `Σ_t count[t] · y_t/n_t > ŷ`, i.e. a violated dual
+//! constraint; it is added and the dual re-solved (warm, by dual simplex) until
+//! none exists. Then `y` is an optimal dual of the full problem, and by
+//! complementary slackness every unfixed type with `y_t > 0` has probability
+//! exactly the optimum in every optimal distribution: those types are fixed.
+//! **LEXIMIN** repeats stages until every type is fixed, **maximin** stops after
+//! the first. A final primal LP over the panels found gives the weights.
+//!
+//! **Nash welfare** (maximise `Σ_i log p_i`) uses the same pricing with weights
+//! `1/p_t`; the weights over the panels found are optimised by the multiplicative
+//! (EM) update `w_P ← w_P · (1/n) Σ_t count_P[t]/p_t`, which keeps `Σ w = 1` and
+//! increases the objective monotonically.
+
+use crate::error::{Result, SortitionError};
+use crate::space::{PanelSpace, TypePanel};
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution};
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the engine is doing, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Finding a first, diverse set of panels.
+    InitialPanels,
+    /// Checking who can be on any panel at all.
+    Coverage,
+    /// A maximin/LEXIMIN stage (column generation).
+    Stage,
+    /// Nash welfare iterations.
+    Nash,
+    /// Legacy draws.
+    Legacy,
+    /// Building the uniform lottery.
+    Lottery,
+}
+
+/// A progress report. `fixed` people have their final probability (LEXIMIN);
+/// `min_probability` is the best minimum established so far.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub phase: Phase,
+    pub panels: usize,
+    pub fixed: usize,
+    pub people: usize,
+    pub min_probability: f64,
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?}: {} panels, {}/{} people fixed, minimum {:.6}",
+            self.phase, self.panels, self.fixed, self.people, self.min_probability
+        )
+    }
+}
+
+/// Progress callback and cancel flag, passed down by the algorithms.
+pub struct Control<'a> {
+    pub progress: &'a mut dyn FnMut(&Progress),
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl Control<'_> {
+    pub fn check(&self) -> Result<()> {
+        match self.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(SortitionError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A distribution over type panels.
+#[derive(Debug, Clone)]
+pub(crate) struct TypeDistribution {
+    pub panels: Vec<TypePanel>,
+    pub weights: Vec<f64>,
+}
+
+impl TypeDistribution {
+    /// Selection probability per type.
+    pub fn type_probabilities(&self, space: &PanelSpace) -> Vec<f64> {
+        let mut p = vec![0.0; space.n_types()];
+        for (panel, &w) in self.panels.iter().zip(&self.weights) {
+            for &(t, c) in panel {
+                p[t] += w * c as f64;
+            }
+        }
+        for (t, x) in p.iter_mut().enumerate() {
+            *x /= space.size(t) as f64;
+        }
+        p
+    }
+}
+
+/// Tolerance for "a panel violates the dual constraint".
+const PRICE_EPS: f64 = 1e-7;
+/// Dual weights above this are positive (the type is tight).
+const DUAL_EPS: f64 = 1e-7;
+/// A fixed type is held at its stage optimum minus this, so that round-off in
+/// the stage optimum can never make a later stage infeasible.
+const FIX_SLACK: f64 = 1e-9;
+
+fn lp_err(what: &str, e: impl fmt::Debug) -> SortitionError {
+    SortitionError::Solver(format!("{what}: {e:?}"))
+}
+
+fn solved(
+    r: std::result::Result<microlp::SolveOutcome, microlp::Error>,
+    what: &str,
+) -> Result<Solution> {
+    r.map_err(|e| lp_err(what, e))?
+        .into_solution()
+        .map_err(|e| lp_err(what, e))
+}
+
+/// Panels found so far, deduplicated.
+pub(crate) struct PanelSet {
+    pub panels: Vec<TypePanel>,
+    seen: HashSet<TypePanel>,
+}
+
+impl PanelSet {
+    pub fn new() -> Self {
+        PanelSet {
+            panels: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+    /// Adds a panel; false if it was there already.
+    pub fn add(&mut self, p: TypePanel) -> bool {
+        if self.seen.insert(p.clone()) {
+            self.panels.push(p);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Column generation state shared by maximin, LEXIMIN and Nash.
+pub(crate) struct Engine<'s> {
+    pub space: &'s PanelSpace,
+    pub set: PanelSet,
+    /// Types that are on some feasible panel.
+    pub active: Vec<bool>,
+}
+
+impl<'s> Engine<'s> {
+    /// Finds initial panels by multiplicative weights and establishes which types
+    /// can be on a feasible panel at all. `Ok(None)`: no feasible panel exists.
+    pub fn start(space: &'s PanelSpace, ctl: &mut Control) -> Result<Option<Self>> {
+        let nt = space.n_types();
+        let mut set = PanelSet::new();
+        let mut covered = vec![false; nt];
+        let mut w = vec![1.0; nt];
+        let rounds = nt.clamp(8, 60);
+        for r in 0..rounds {
+            ctl.check()?;
+            let Some(p) = space.best_panel(&w, None)? else {
+                if r == 0 {
+                    return Ok(None);
+                }
+                break;
+            };
+            for &(t, c) in &p {
+                covered[t] = true;
+                w[t] *= 0.8f64.powf(c as f64 / space.size(t) as f64);
+            }
+            let total: f64 = w.iter().sum();
+            for x in &mut w {
+                *x *= nt as f64 / total;
+            }
+            set.add(p);
+            if r.is_multiple_of(10) {
+                (ctl.progress)(&Progress {
+                    phase: Phase::InitialPanels,
+                    panels: set.panels.len(),
+                    fixed: 0,
+                    people: space.type_of.len(),
+                    min_probability: 0.0,
+                });
+            }
+        }
+        // Every type not yet on a panel: is there a feasible panel with it?
+        let mut active = vec![true; nt];
+        for t in 0..nt {
+            if covered[t] {
+                continue;
+            }
+            ctl.check()?;
+            let mut w = vec![0.0; nt];
+            // Prefer also other uncovered types, to cover several at once.
+            for u in 0..nt {
+                if !covered[u] {
+                    w[u] = 1.0;
+                }
+            }
+            match space.best_panel(&w, Some(t))? {
+                Some(p) => {
+                    for &(u, _) in &p {
+                        covered[u] = true;
+                    }
+                    set.add(p);
+                }
+                None => active[t] = false,
+            }
+        }
+        (ctl.progress)(&Progress {
+            phase: Phase::Coverage,
+            panels: set.panels.len(),
+            fixed: 0,
+            people: space.type_of.len(),
+            min_probability: 0.0,
+        });
+        Ok(Some(Engine { space, set, active }))
+    }
+
+    fn people_in(&self, types: impl Iterator<Item = usize>) -> usize {
+        types.map(|t| self.space.members[t].len()).sum()
+    }
+
+    /// One maximin stage given `fixed[t] = Some(f_t)`. Returns the optimum and
+    /// the dual weights `y` per type (0 for inactive).
+    pub fn stage(&mut self, fixed: &[Option<f64>], ctl: &mut Control) -> Result<(f64, Vec<f64>)> {
+        let sp = self.space;
+        let nt = sp.n_types();
+        let mut p = Problem::new(OptimizationDirection::Minimize);
+        let mut yv = vec![None; nt];
+        for t in 0..nt {
+            if self.active[t] {
+                let obj = fixed[t].map_or(0.0, |f| -f);
+                yv[t] = Some(p.add_var(obj, (0.0, f64::INFINITY)));
+            }
+        }
+        let cap = p.add_var(1.0, (f64::NEG_INFINITY, f64::INFINITY));
+        let unfixed: Vec<_> = (0..nt)
+            .filter(|&t| self.active[t] && fixed[t].is_none())
+            .map(|t| (yv[t].unwrap(), 1.0))
+            .collect();
+        p.add_constraint(unfixed.as_slice(), ComparisonOp::Eq, 1.0);
+        let row = |panel: &TypePanel| -> Vec<(microlp::Variable, f64)> {
+            let mut r: Vec<_> = panel
+                .iter()
+                .filter_map(|&(t, c)| yv[t].map(|v| (v, c as f64 / sp.size(t) as f64)))
+                .collect();
+            r.push((cap, -1.0));
+            r
+        };
+        for panel in &self.set.panels {
+            p.add_constraint(row(panel).as_slice(), ComparisonOp::Le, 0.0);
+        }
+        let mut sol = solved(p.solve(), "dual LP")?;
+        let n_fixed_people = self.people_in((0..nt).filter(|&t| fixed[t].is_some()));
+        let mut iter = 0usize;
+        loop {
+            ctl.check()?;
+            iter += 1;
+            let y: Vec<f64> = (0..nt)
+                .map(|t| yv[t].map_or(0.0, |v| sol.var_value(v).max(0.0)))
+                .collect();
+            let yhat = sol.var_value(cap);
+            let w: Vec<f64> = (0..nt).map(|t| y[t] / sp.size(t) as f64).collect();
+            let panel = sp
+                .best_panel(&w, None)?
+                .ok_or_else(|| SortitionError::Solver("pricing lost feasibility".into()))?;
+            let value = PanelSpace::value(&panel, &w);
+            if iter.is_multiple_of(20) {
+                (ctl.progress)(&Progress {
+                    phase: Phase::Stage,
+                    panels: self.set.panels.len(),
+                    fixed: n_fixed_people,
+                    people: sp.type_of.len(),
+                    min_probability: sol.objective(),
+                });
+            }
+            if value <= yhat + PRICE_EPS || !self.set.add(panel.clone()) {
+                return Ok((sol.objective(), y));
+            }
+            let r = row(&panel);
+            sol = solved(
+                sol.add_constraint(r.as_slice(), ComparisonOp::Le, 0.0),
+                "dual LP",
+            )?;
+        }
+    }
+
+    /// Weights over the panels found, maximising `min_t (p_t - target_t)` over
+    /// active types. Returns the distribution (zero weights dropped).
+    pub fn primal(&self, target: &[f64]) -> Result<TypeDistribution> {
+        let sp = self.space;
+        let nt = sp.n_types();
+        let mut p = Problem::new(OptimizationDirection::Maximize);
+        let s = p.add_var(1.0, (f64::NEG_INFINITY, f64::INFINITY));
+        let lam: Vec<_> = self
+            .set
+            .panels
+            .iter()
+            .map(|_| p.add_var(0.0, (0.0, f64::INFINITY)))
+            .collect();
+        let all: Vec<_> = lam.iter().map(|&v| (v, 1.0)).collect();
+        p.add_constraint(all.as_slice(), ComparisonOp::Eq, 1.0);
+        let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); nt];
+        for (j, panel) in self.set.panels.iter().enumerate() {
+            for &(t, c) in panel {
+                rows[t].push((lam[j], c as f64 / sp.size(t) as f64));
+            }
+        }
+        for t in 0..nt {
+            if self.active[t] {
+                let mut r = std::mem::take(&mut rows[t]);
+                r.push((s, -1.0));
+                p.add_constraint(r.as_slice(), ComparisonOp::Ge, target[t]);
+            }
+        }
+        let sol = solved(p.solve(), "primal LP")?;
+        let mut panels = Vec::new();
+        let mut weights = Vec::new();
+        for (j, &v) in lam.iter().enumerate() {
+            let x = sol.var_value(v);
+            if x > 1e-12 {
+                panels.push(self.set.panels[j].clone());
+                weights.push(x);
+            }
+        }
+        let total: f64 = weights.iter().sum();
+        for x in &mut weights {
+            *x /= total;
+        }
+        Ok(TypeDistribution { panels, weights })
+    }
+}
+
+/// LEXIMIN (or maximin with `leximin = false`). `Ok(None)`: no feasible panel.
+pub(crate) fn leximin(
+    space: &PanelSpace,
+    leximin: bool,
+    ctl: &mut Control,
+) -> Result<Option<TypeDistribution>> {
+    let Some(mut eng) = Engine::start(space, ctl)? else {
+        return Ok(None);
+    };
+    let nt = space.n_types();
+    let mut fixed: Vec<Option<f64>> = (0..nt).map(|t| (!eng.active[t]).then_some(0.0)).collect();
+    loop {
+        let (z, y) = eng.stage(&fixed, ctl)?;
+        let z = z.max(0.0);
+        let mut any = false;
+        for t in 0..nt {
+            if fixed[t].is_none() && y[t] > DUAL_EPS {
+                fixed[t] = Some((z - FIX_SLACK).max(0.0));
+                any = true;
+            }
+        }
+        if !leximin {
+            let target: Vec<f64> = vec![0.0; nt];
+            return eng.primal(&target).map(Some);
+        }
+        if !any {
+            return Err(SortitionError::Solver("LEXIMIN stage fixed nobody".into()));
+        }
+        let n_fixed = eng.people_in((0..nt).filter(|&t| fixed[t].is_some()));
+        (ctl.progress)(&Progress {
+            phase: Phase::Stage,
+            panels: eng.set.panels.len(),
+            fixed: n_fixed,
+            people: space.type_of.len(),
+            min_probability: z,
+        });
+        if fixed.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    // Slightly below the targets so the final LP is feasible despite round-off.
+    let target: Vec<f64> = fixed.iter().map(|f| f.unwrap_or(0.0)).collect();
+    eng.primal(&target).map(Some)
+}
+
+/// Nash welfare: maximise `Σ_people log p_i` over active types.
+pub(crate) fn nash(space: &PanelSpace, ctl: &mut Control) -> Result<Option<TypeDistribution>> {
+    let Some(mut eng) = Engine::start(space, ctl)? else {
+        return Ok(None);
+    };
+    let nt = space.n_types();
+    let n_active: f64 = (0..nt)
+        .filter(|&t| eng.active[t])
+        .map(|t| space.size(t) as f64)
+        .sum();
+    // Start from the uniform mix of the initial panels.
+    let mut w: Vec<f64> = vec![1.0 / eng.set.panels.len() as f64; eng.set.panels.len()];
+    let probs = |w: &[f64], panels: &[TypePanel]| -> Vec<f64> {
+        TypeDistribution {
+            panels: panels.to_vec(),
+            weights: w.to_vec(),
+        }
+        .type_probabilities(space)
+    };
+    for round in 0..200 {
+        ctl.check()?;
+        // EM updates on the current panels.
+        for _ in 0..300 {
+            let p = probs(&w, &eng.set.panels);
+            for (j, panel) in eng.set.panels.iter().enumerate() {
+                let g: f64 = panel
+                    .iter()
+                    .filter(|&&(t, _)| eng.active[t])
+                    .map(|&(t, c)| c as f64 / p[t])
+                    .sum();
+                w[j] *= g / n_active;
+            }
+            let s: f64 = w.iter().sum();
+            for x in &mut w {
+                *x /= s;
+            }
+        }
+        let p = probs(&w, &eng.set.panels);
+        let grad: Vec<f64> = (0..nt)
+            .map(|t| if eng.active[t] { 1.0 / p[t] } else { 0.0 })
+            .collect();
+        let best = space
+            .best_panel(&grad, None)?
+            .ok_or_else(|| SortitionError::Solver("pricing lost feasibility".into()))?;
+        let value = PanelSpace::value(&best, &grad);
+        (ctl.progress)(&Progress {
+            phase: Phase::Nash,
+            panels: eng.set.panels.len(),
+            fixed: 0,
+            people: space.type_of.len(),
+            min_probability: (0..nt)
+                .filter(|&t| eng.active[t])
+                .map(|t| p[t])
+                .fold(1.0, f64::min),
+        });
+        // Optimality: no panel has gradient above the average (= n_active).
+        if value <= n_active * (1.0 + 1e-5) || !eng.set.add(best) || round == 199 {
+            break;
+        }
+        // Give the new panel a small share.
+        for x in &mut w {
+            *x *= 0.95;
+        }
+        w.push(0.05);
+    }
+    let (panels, weights): (Vec<_>, Vec<_>) = eng
+        .set
+        .panels
+        .into_iter()
+        .zip(w)
+        .filter(|(_, x)| *x > 1e-9)
+        .unzip();
+    let s: f64 = weights.iter().sum();
+    Ok(Some(TypeDistribution {
+        panels,
+        weights: weights.into_iter().map(|x| x / s).collect(),
+    }))
+}
