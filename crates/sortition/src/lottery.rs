@@ -8,8 +8,9 @@
 //! copies from one type panel to another while that lowers the squared deviation
 //! of the per-person marginals from the target probabilities. Finally the copies
 //! are turned into panels of people: the seats of each type across the `m`
-//! panels are handed out to its members cyclically, so members of a type appear
-//! `floor` or `ceil` of the same number of times. Everything is deterministic.
+//! panels are handed out to its members cyclically (in a fixed pseudo-random
+//! order, see [`seat_order`]), so members of a type appear `floor` or `ceil` of
+//! the same number of times. Everything is deterministic.
 //!
 //! The **stated bound** is the largest `|marginal_i − p_i|` over all people,
 //! computed exactly on the lottery that is built (reported as
@@ -210,22 +211,43 @@ pub(crate) fn round_counts(space: &PanelSpace, dist: &TypeDistribution, m: usize
     counts
 }
 
-/// Builds the lottery of `m` panels of people from a type distribution, with
-/// `target[i]` the probability of person `i` to compare against.
-pub(crate) fn build(
-    space: &PanelSpace,
+/// The members of each type in the order seats are handed out: sorted by
+/// `SHA-256("meedoen-sortition-order-v1" ‖ id)`, a fixed pseudo-random order that
+/// does not depend on the file order or on the draw's seed.
+pub(crate) fn seat_order(space: &PanelSpace, ids: &[&str]) -> Vec<Vec<usize>> {
+    space
+        .members
+        .iter()
+        .map(|mem| {
+            let mut keyed: Vec<([u8; 32], usize)> = mem
+                .iter()
+                .map(|&i| {
+                    let mut h = Sha256::new();
+                    h.update(b"meedoen-sortition-order-v1");
+                    h.update(ids[i].as_bytes());
+                    (h.finalize().into(), i)
+                })
+                .collect();
+            keyed.sort();
+            keyed.into_iter().map(|(_, i)| i).collect()
+        })
+        .collect()
+}
+
+/// Turns `counts[j]` copies of each type panel into panels of people, handing
+/// out the seats of each type cyclically over `order[t]`.
+pub(crate) fn expand(
     dist: &TypeDistribution,
-    target: &[f64],
-    m: usize,
-) -> Lottery {
-    let counts = round_counts(space, dist, m);
-    let mut next = vec![0usize; space.n_types()];
-    let mut panels = Vec::with_capacity(m);
-    for (p, &c) in dist.panels.iter().zip(&counts) {
+    counts: &[usize],
+    order: &[Vec<usize>],
+) -> Vec<Vec<usize>> {
+    let mut next = vec![0usize; order.len()];
+    let mut panels = Vec::new();
+    for (p, &c) in dist.panels.iter().zip(counts) {
         for _ in 0..c {
             let mut people = Vec::new();
             for &(t, k) in p {
-                let mem = &space.members[t];
+                let mem = &order[t];
                 for _ in 0..k {
                     people.push(mem[next[t] % mem.len()]);
                     next[t] += 1;
@@ -235,7 +257,20 @@ pub(crate) fn build(
             panels.push(people);
         }
     }
-    from_panels(panels, target)
+    panels
+}
+
+/// Builds the lottery of `m` panels of people from a type distribution, with
+/// `target[i]` the probability of person `i` to compare against.
+pub(crate) fn build(
+    space: &PanelSpace,
+    dist: &TypeDistribution,
+    order: &[Vec<usize>],
+    target: &[f64],
+    m: usize,
+) -> Lottery {
+    let counts = round_counts(space, dist, m);
+    from_panels(expand(dist, &counts, order), target)
 }
 
 /// A lottery from explicit panels (e.g. Legacy draws).

@@ -1,7 +1,7 @@
 //! The selection entry point, replacements and summary statistics.
 
 use crate::error::{Result, SortitionError};
-use crate::fair::{self, Control, Phase, Progress, TypeDistribution};
+use crate::fair::{self, Control, Phase, Progress};
 use crate::infeasible;
 use crate::legacy::{self, SplitMix64};
 use crate::lottery::{self, Lottery, REPLACEMENT_LABEL};
@@ -242,12 +242,29 @@ pub fn select(
                 people: n,
                 min_probability: probs.iter().copied().fold(1.0, f64::min),
             });
-            let lot = lottery::build(&space, &dist, &probs, m);
-            let people_dist = people_distribution(&space, &dist);
+            let ids: Vec<&str> = inst.people.iter().map(|p| p.id.as_str()).collect();
+            let order = lottery::seat_order(&space, &ids);
+            let lot = lottery::build(&space, &dist, &order, &probs, m);
+            let people_dist: Vec<(Vec<usize>, f64)> =
+                lottery::expand(&dist, &vec![1; dist.panels.len()], &order)
+                    .into_iter()
+                    .zip(dist.weights.iter().copied())
+                    .collect();
             (probs, lot, people_dist)
         }
     };
-    let never_selectable = (0..n).filter(|&i| probabilities[i] == 0.0).collect();
+    let mut never_selectable: Vec<usize> = (0..n).filter(|&i| probabilities[i] == 0.0).collect();
+    if opts.algorithm == Algorithm::Legacy {
+        // A frequency of 0 is only an estimate: keep those on no feasible panel.
+        let zero = vec![0.0; space.n_types()];
+        let mut keep = Vec::new();
+        for i in never_selectable {
+            if space.best_panel(&zero, Some(space.type_of[i]))?.is_none() {
+                keep.push(i);
+            }
+        }
+        never_selectable = keep;
+    }
     let drawn = lottery::draw_index(opts.seed, lottery.panels.len());
     let panel = lottery.panels[drawn].clone();
     debug_assert!(inst.check_panel(&panel).is_ok());
@@ -261,27 +278,6 @@ pub fn select(
         lottery,
         never_selectable,
     })
-}
-
-/// One panel of people per type panel (members of a type taken in order).
-fn people_distribution(space: &PanelSpace, dist: &TypeDistribution) -> Vec<(Vec<usize>, f64)> {
-    let mut next = vec![0usize; space.n_types()];
-    dist.panels
-        .iter()
-        .zip(&dist.weights)
-        .map(|(p, &w)| {
-            let mut people = Vec::new();
-            for &(t, c) in p {
-                let mem = &space.members[t];
-                for _ in 0..c {
-                    people.push(mem[next[t] % mem.len()]);
-                    next[t] += 1;
-                }
-            }
-            people.sort_unstable();
-            (people, w)
-        })
-        .collect()
 }
 
 /// A replacement for a member who withdrew.
