@@ -2,6 +2,7 @@
 
 pub mod error;
 mod fair;
+pub mod generate;
 mod infeasible;
 pub mod io;
 mod legacy;
@@ -12,7 +13,9 @@ mod space;
 
 pub use error::{Infeasibility, Relaxation, Result, SortitionError};
 pub use fair::{Phase, Progress};
-pub use io::{HouseholdColumn, load_instance, read_categories, read_people};
+pub use io::{
+    HouseholdColumn, load_instance, read_categories, read_people, write_categories, write_people,
+};
 pub use lottery::{Lottery, draw_index};
 pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
 pub use select::{Algorithm, Replacement, SelectOptions, Selection, Stats, replacement, select};
