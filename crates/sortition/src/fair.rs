@@ -24,8 +24,8 @@
 //! increases the objective monotonically.
 
 use crate::error::{Result, SortitionError};
+use crate::simplex::{Column, Lp};
 use crate::space::{PanelSpace, TypePanel};
-use microlp::{ComparisonOp, OptimizationDirection, Problem, Solution};
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,24 +108,15 @@ impl TypeDistribution {
 
 /// Tolerance for "a panel violates the dual constraint".
 const PRICE_EPS: f64 = 1e-7;
-/// Dual weights above this are positive (the type is tight).
-const DUAL_EPS: f64 = 1e-7;
+/// Dual prices above this count as positive (the type is tight). The
+/// interior-point prices of types that are not tight are of the order of the
+/// solver's tolerance (1e-10).
+const DUAL_EPS: f64 = 1e-6;
+/// Extra pricing calls per LP solve.
+const EXTRA_PANELS: usize = 16;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
 const FIX_SLACK: f64 = 1e-9;
-
-fn lp_err(what: &str, e: impl fmt::Debug) -> SortitionError {
-    SortitionError::Solver(format!("{what}: {e:?}"))
-}
-
-fn solved(
-    r: std::result::Result<microlp::SolveOutcome, microlp::Error>,
-    what: &str,
-) -> Result<Solution> {
-    r.map_err(|e| lp_err(what, e))?
-        .into_solution()
-        .map_err(|e| lp_err(what, e))
-}
 
 /// Panels found so far, deduplicated.
 pub(crate) struct PanelSet {
@@ -149,6 +140,18 @@ impl PanelSet {
             false
         }
     }
+}
+
+/// The result of one maximin stage.
+pub(crate) struct StageSolution {
+    /// Optimal minimum over unfixed types.
+    pub z: f64,
+    /// Dual price per type (0 for inactive types).
+    pub y: Vec<f64>,
+    /// No panel has `Σ_t count[t]/n_t · y_t` above this.
+    pub cap: f64,
+    /// Weight per panel of the panel set.
+    pub w: Vec<f64>,
 }
 
 /// Column generation state shared by maximin, LEXIMIN and Nash.
@@ -233,114 +236,145 @@ impl<'s> Engine<'s> {
         types.map(|t| self.space.members[t].len()).sum()
     }
 
-    /// One maximin stage given `fixed[t] = Some(f_t)`. Returns the optimum and
-    /// the dual weights `y` per type (0 for inactive).
-    pub fn stage(&mut self, fixed: &[Option<f64>], ctl: &mut Control) -> Result<(f64, Vec<f64>)> {
+    /// One maximin stage given `fixed[t] = Some(f_t)`: column generation with
+    /// the stage LP solved by the warm-started primal simplex
+    /// ([`crate::simplex`]). `start` is a distribution feasible for the fixed
+    /// types (the previous stage's); it enters the LP as one extra column, which
+    /// makes the first basis feasible. Returns the optimum over the panels found;
+    /// its prices are an optimal dual of the full problem (no feasible panel
+    /// violates them by more than `PRICE_EPS`).
+    pub fn stage(&mut self, fixed: &[Option<f64>], start: &[(usize, f64)], ctl: &mut Control) -> Result<StageSolution> {
         let sp = self.space;
         let nt = sp.n_types();
-        let mut p = Problem::new(OptimizationDirection::Minimize);
-        let mut yv = vec![None; nt];
+        let n_fixed_people = self.people_in((0..nt).filter(|&t| fixed[t].is_some()));
+        let mut row_of = vec![usize::MAX; nt];
+        let mut types = Vec::new();
         for t in 0..nt {
             if self.active[t] {
-                let obj = fixed[t].map_or(0.0, |f| -f);
-                yv[t] = Some(p.add_var(obj, (0.0, f64::INFINITY)));
+                row_of[t] = types.len() + 1;
+                types.push(t);
             }
         }
-        let cap = p.add_var(1.0, (f64::NEG_INFINITY, f64::INFINITY));
-        let unfixed: Vec<_> = (0..nt)
-            .filter(|&t| self.active[t] && fixed[t].is_none())
-            .map(|t| (yv[t].unwrap(), 1.0))
-            .collect();
-        p.add_constraint(unfixed.as_slice(), ComparisonOp::Eq, 1.0);
-        let row = |panel: &TypePanel| -> Vec<(microlp::Variable, f64)> {
-            let mut r: Vec<_> = panel
-                .iter()
-                .filter_map(|&(t, c)| yv[t].map(|v| (v, c as f64 / sp.size(t) as f64)))
-                .collect();
-            r.push((cap, -1.0));
-            r
+        let m = types.len() + 1;
+        let panel_col = |p: &TypePanel| -> Column {
+            let mut c = vec![(0, 1.0)];
+            c.extend(
+                p.iter()
+                    .filter(|&&(t, _)| row_of[t] != usize::MAX)
+                    .map(|&(t, k)| (row_of[t], k as f64 / sp.size(t) as f64)),
+            );
+            c
         };
-        for panel in &self.set.panels {
-            p.add_constraint(row(panel).as_slice(), ComparisonOp::Le, 0.0);
+        // Columns: z, the slacks, the start mixture, the panels.
+        let mut cols: Vec<Column> = Vec::with_capacity(m + 1 + self.set.panels.len());
+        cols.push(
+            types
+                .iter()
+                .filter(|&&t| fixed[t].is_none())
+                .map(|&t| (row_of[t], -1.0))
+                .collect(),
+        );
+        for r in 1..m {
+            cols.push(vec![(r, -1.0)]);
         }
-        let mut sol = solved(p.solve(), "dual LP")?;
-        let n_fixed_people = self.people_in((0..nt).filter(|&t| fixed[t].is_some()));
-        let mut iter = 0usize;
+        let mut mix = vec![0.0; m];
+        for &(j, w) in start {
+            for (r, v) in panel_col(&self.set.panels[j]) {
+                mix[r] += w * v;
+            }
+        }
+        cols.push(mix.iter().enumerate().filter(|x| *x.1 != 0.0).map(|(r, &v)| (r, v)).collect());
+        let first_panel = cols.len();
+        for p in &self.set.panels {
+            cols.push(panel_col(p));
+        }
+        let mut cost = vec![0.0; cols.len()];
+        cost[0] = 1.0;
+        let mut b = vec![0.0; m];
+        b[0] = 1.0;
+        for &t in &types {
+            if let Some(f) = fixed[t] {
+                b[row_of[t]] = f;
+            }
+        }
+        let mut basis: Vec<usize> = vec![m];
+        basis.extend(1..m);
+        let mut lp = Lp::new(b, cols, cost, basis)?;
         loop {
             ctl.check()?;
-            iter += 1;
-            let y: Vec<f64> = (0..nt)
-                .map(|t| yv[t].map_or(0.0, |v| sol.var_value(v).max(0.0)))
+            lp.solve()?;
+            let y = lp.duals();
+            let z = lp.objective();
+            let cap = y[0];
+            let price: Vec<f64> = (0..nt)
+                .map(|t| if row_of[t] == usize::MAX { 0.0 } else { (-y[row_of[t]]).max(0.0) })
                 .collect();
-            let yhat = sol.var_value(cap);
-            let w: Vec<f64> = (0..nt).map(|t| y[t] / sp.size(t) as f64).collect();
-            let panel = sp
-                .best_panel(&w, None)?
-                .ok_or_else(|| SortitionError::Solver("pricing lost feasibility".into()))?;
-            let value = PanelSpace::value(&panel, &w);
-            if iter.is_multiple_of(20) {
-                (ctl.progress)(&Progress {
-                    phase: Phase::Stage,
-                    panels: self.set.panels.len(),
-                    fixed: n_fixed_people,
-                    people: sp.type_of.len(),
-                    min_probability: sol.objective(),
-                });
+            (ctl.progress)(&Progress {
+                phase: Phase::Stage,
+                panels: self.set.panels.len(),
+                fixed: n_fixed_people,
+                people: sp.type_of.len(),
+                min_probability: z,
+            });
+            let w: Vec<f64> = (0..nt).map(|t| price[t] / sp.size(t) as f64).collect();
+            let mut added = 0;
+            let mut tried = vec![];
+            if let Some(p) = sp.best_panel(&w, None)? {
+                tried.push(p);
             }
-            if value <= yhat + PRICE_EPS || !self.set.add(panel.clone()) {
-                return Ok((sol.objective(), y));
+            let done = tried.first().is_none_or(|p| PanelSpace::value(p, &w) <= cap + PRICE_EPS);
+            if !done {
+                // More columns per round: lower the prices of the people just
+                // covered and look again (Flanigan et al.'s heuristic).
+                let mut wt = w.clone();
+                for _ in 0..EXTRA_PANELS {
+                    let last = tried.last().expect("one panel");
+                    for &(t, c) in last {
+                        wt[t] *= 0.8f64.powf(c as f64 / sp.size(t) as f64);
+                    }
+                    match sp.best_panel(&wt, None)? {
+                        Some(p) => tried.push(p),
+                        None => break,
+                    }
+                }
+                for p in tried {
+                    if PanelSpace::value(&p, &w) > cap + PRICE_EPS && self.set.add(p.clone()) {
+                        lp.add_column(panel_col(&p), 0.0);
+                        added += 1;
+                    }
+                }
             }
-            let r = row(&panel);
-            sol = solved(
-                sol.add_constraint(r.as_slice(), ComparisonOp::Le, 0.0),
-                "dual LP",
-            )?;
+            if done || added == 0 {
+                let x = lp.values();
+                let mut weights = vec![0.0; self.set.panels.len()];
+                for (j, &(pj, w)) in start.iter().enumerate() {
+                    let _ = j;
+                    weights[pj] += x[m] * w;
+                }
+                for j in 0..self.set.panels.len() {
+                    weights[j] += x[first_panel + j];
+                }
+                return Ok(StageSolution { z, y: price, cap, w: weights });
+            }
         }
     }
 
-    /// Weights over the panels found, maximising `min_t (p_t - target_t)` over
-    /// active types. Returns the distribution (zero weights dropped).
-    pub fn primal(&self, target: &[f64]) -> Result<TypeDistribution> {
-        let sp = self.space;
-        let nt = sp.n_types();
-        let mut p = Problem::new(OptimizationDirection::Maximize);
-        let s = p.add_var(1.0, (f64::NEG_INFINITY, f64::INFINITY));
-        let lam: Vec<_> = self
+    /// The distribution with weights `w` over the panel set (zero weights
+    /// dropped, renormalised against round-off).
+    pub fn distribution(&self, w: &[f64]) -> TypeDistribution {
+        let (panels, weights): (Vec<_>, Vec<f64>) = self
             .set
             .panels
             .iter()
-            .map(|_| p.add_var(0.0, (0.0, f64::INFINITY)))
-            .collect();
-        let all: Vec<_> = lam.iter().map(|&v| (v, 1.0)).collect();
-        p.add_constraint(all.as_slice(), ComparisonOp::Eq, 1.0);
-        let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); nt];
-        for (j, panel) in self.set.panels.iter().enumerate() {
-            for &(t, c) in panel {
-                rows[t].push((lam[j], c as f64 / sp.size(t) as f64));
-            }
-        }
-        for t in 0..nt {
-            if self.active[t] {
-                let mut r = std::mem::take(&mut rows[t]);
-                r.push((s, -1.0));
-                p.add_constraint(r.as_slice(), ComparisonOp::Ge, target[t]);
-            }
-        }
-        let sol = solved(p.solve(), "primal LP")?;
-        let mut panels = Vec::new();
-        let mut weights = Vec::new();
-        for (j, &v) in lam.iter().enumerate() {
-            let x = sol.var_value(v);
-            if x > 1e-12 {
-                panels.push(self.set.panels[j].clone());
-                weights.push(x);
-            }
-        }
+            .zip(w)
+            .filter(|(_, x)| **x > 1e-12)
+            .map(|(p, &x)| (p.clone(), x))
+            .unzip();
         let total: f64 = weights.iter().sum();
-        for x in &mut weights {
-            *x /= total;
+        TypeDistribution {
+            panels,
+            weights: weights.into_iter().map(|x| x / total).collect(),
         }
-        Ok(TypeDistribution { panels, weights })
     }
 }
 
@@ -355,22 +389,36 @@ pub(crate) fn leximin(
     };
     let nt = space.n_types();
     let mut fixed: Vec<Option<f64>> = (0..nt).map(|t| (!eng.active[t]).then_some(0.0)).collect();
+    let k0 = eng.set.panels.len();
+    let mut start: Vec<(usize, f64)> = (0..k0).map(|j| (j, 1.0 / k0 as f64)).collect();
     loop {
-        let (z, y) = eng.stage(&fixed, ctl)?;
-        let z = z.max(0.0);
+        let sol = eng.stage(&fixed, &start, ctl)?;
+        start = sol
+            .w
+            .iter()
+            .enumerate()
+            .filter(|x| *x.1 > 0.0)
+            .map(|(j, &w)| (j, w))
+            .collect();
+        let z = sol.z.max(0.0);
+        if !leximin {
+            return Ok(Some(eng.distribution(&sol.w)));
+        }
         let mut any = false;
         for t in 0..nt {
-            if fixed[t].is_none() && y[t] > DUAL_EPS {
+            if fixed[t].is_none() && sol.y[t] > DUAL_EPS {
                 fixed[t] = Some((z - FIX_SLACK).max(0.0));
                 any = true;
             }
         }
-        if !leximin {
-            let target: Vec<f64> = vec![0.0; nt];
-            return eng.primal(&target).map(Some);
-        }
         if !any {
-            return Err(SortitionError::Solver("LEXIMIN stage fixed nobody".into()));
+            // Cannot happen with exact duals (they sum to 1 over unfixed types);
+            // fix the type with the largest price.
+            let t = (0..nt)
+                .filter(|&t| fixed[t].is_none())
+                .max_by(|&a, &b| sol.y[a].total_cmp(&sol.y[b]))
+                .expect("an unfixed type");
+            fixed[t] = Some((z - FIX_SLACK).max(0.0));
         }
         let n_fixed = eng.people_in((0..nt).filter(|&t| fixed[t].is_some()));
         (ctl.progress)(&Progress {
@@ -381,12 +429,9 @@ pub(crate) fn leximin(
             min_probability: z,
         });
         if fixed.iter().all(Option::is_some) {
-            break;
+            return Ok(Some(eng.distribution(&sol.w)));
         }
     }
-    // Slightly below the targets so the final LP is feasible despite round-off.
-    let target: Vec<f64> = fixed.iter().map(|f| f.unwrap_or(0.0)).collect();
-    eng.primal(&target).map(Some)
 }
 
 /// Nash welfare: maximise `Σ_people log p_i` over active types.

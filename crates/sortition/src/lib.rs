@@ -9,6 +9,7 @@ mod legacy;
 pub mod lottery;
 pub mod model;
 mod select;
+mod simplex;
 mod space;
 
 pub use error::{Infeasibility, Relaxation, Result, SortitionError};
@@ -19,3 +20,7 @@ pub use io::{
 pub use lottery::{Lottery, draw_index};
 pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
 pub use select::{Algorithm, Replacement, SelectOptions, Selection, Stats, replacement, select};
+pub static T_PRICE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static N_PRICE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static T_LP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static N_LP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -1,0 +1,318 @@
+//! A small dense revised primal simplex for the column generation LPs.
+//!
+//! `max c·x  s.t.  A x = b,  x ≥ 0`, with `A` given by sparse columns. The basis
+//! inverse is kept explicitly (dense `m×m`) and updated by each pivot
+//! (`O(m²)`), and recomputed from scratch by Gauss–Jordan elimination with
+//! partial pivoting every [`REFACTOR_EVERY`] pivots. Columns can be added
+//! between solves; the current basis stays primal feasible, so the next solve
+//! continues from it (the natural warm start of column generation). The ratio
+//! test is Harris's two-pass test; after a run of degenerate pivots the
+//! entering column is chosen by Bland's rule, which prevents cycling.
+
+use crate::error::{Result, SortitionError};
+
+const REFACTOR_EVERY: usize = 100;
+/// Reduced costs above this enter the basis.
+const OPT_TOL: f64 = 1e-10;
+/// Primal feasibility tolerance (Harris).
+const FEAS_TOL: f64 = 1e-10;
+/// Smallest pivot element accepted.
+const PIVOT_TOL: f64 = 1e-9;
+
+pub(crate) type Column = Vec<(usize, f64)>;
+
+pub(crate) struct Lp {
+    m: usize,
+    cols: Vec<Column>,
+    cost: Vec<f64>,
+    b: Vec<f64>,
+    /// Column basic in each row.
+    basis: Vec<usize>,
+    /// Position in `basis`, or `usize::MAX` for non-basic columns.
+    pos: Vec<usize>,
+    /// Dense basis inverse, row-major.
+    binv: Vec<f64>,
+    xb: Vec<f64>,
+    since_refactor: usize,
+}
+
+fn err(msg: &str) -> SortitionError {
+    SortitionError::Solver(format!("simplex: {msg}"))
+}
+
+impl Lp {
+    /// A problem with the given columns and a starting basis (one column per
+    /// row) that must be primal feasible (`B⁻¹b ≥ 0` up to round-off).
+    pub fn new(b: Vec<f64>, cols: Vec<Column>, cost: Vec<f64>, basis: Vec<usize>) -> Result<Lp> {
+        let m = b.len();
+        if basis.len() != m {
+            return Err(err("basis size"));
+        }
+        let mut pos = vec![usize::MAX; cols.len()];
+        for (i, &j) in basis.iter().enumerate() {
+            pos[j] = i;
+        }
+        let mut lp = Lp {
+            m,
+            cols,
+            cost,
+            b,
+            basis,
+            pos,
+            binv: Vec::new(),
+            xb: Vec::new(),
+            since_refactor: 0,
+        };
+        lp.refactor()?;
+        if lp.xb.iter().any(|&x| x < -1e-7) {
+            return Err(err("starting basis is not feasible"));
+        }
+        Ok(lp)
+    }
+
+    pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+        self.cols.push(col);
+        self.cost.push(cost);
+        self.pos.push(usize::MAX);
+        self.cols.len() - 1
+    }
+
+    /// Recomputes `B⁻¹` and `x_B` from scratch.
+    fn refactor(&mut self) -> Result<()> {
+        let m = self.m;
+        // Augmented [B | I], Gauss–Jordan with partial pivoting.
+        let w = 2 * m;
+        let mut a = vec![0.0; m * w];
+        for (i, &j) in self.basis.iter().enumerate() {
+            for &(r, v) in &self.cols[j] {
+                a[r * w + i] = v;
+            }
+        }
+        for r in 0..m {
+            a[r * w + m + r] = 1.0;
+        }
+        for c in 0..m {
+            let p = (c..m)
+                .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
+                .expect("rows");
+            if a[p * w + c].abs() < 1e-12 {
+                return Err(err("singular basis"));
+            }
+            if p != c {
+                for k in 0..w {
+                    a.swap(c * w + k, p * w + k);
+                }
+            }
+            let piv = a[c * w + c];
+            for k in 0..w {
+                a[c * w + k] /= piv;
+            }
+            let (head, rest) = a.split_at_mut(c * w);
+            let (prow, tail) = rest.split_at_mut(w);
+            for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
+                let f = r[c];
+                if f != 0.0 {
+                    for k in c..w {
+                        r[k] -= f * prow[k];
+                    }
+                }
+            }
+        }
+        // Row c of the reduced matrix is row c of B⁻¹ (columns m..2m).
+        self.binv = vec![0.0; m * m];
+        for r in 0..m {
+            self.binv[r * m..(r + 1) * m].copy_from_slice(&a[r * w + m..(r + 1) * w]);
+        }
+        self.xb = (0..m)
+            .map(|i| {
+                let row = &self.binv[i * m..(i + 1) * m];
+                row.iter().zip(&self.b).map(|(x, y)| x * y).sum::<f64>()
+            })
+            .collect();
+        for x in &mut self.xb {
+            if *x < 0.0 && *x > -1e-9 {
+                *x = 0.0;
+            }
+        }
+        self.since_refactor = 0;
+        Ok(())
+    }
+
+    /// Simplex multipliers `y = c_B B⁻¹`.
+    pub fn duals(&self) -> Vec<f64> {
+        let m = self.m;
+        let mut y = vec![0.0; m];
+        for (i, &j) in self.basis.iter().enumerate() {
+            let c = self.cost[j];
+            if c != 0.0 {
+                let row = &self.binv[i * m..(i + 1) * m];
+                for (yk, r) in y.iter_mut().zip(row) {
+                    *yk += c * r;
+                }
+            }
+        }
+        y
+    }
+
+    fn reduced_cost(&self, j: usize, y: &[f64]) -> f64 {
+        self.cost[j] - self.cols[j].iter().map(|&(r, v)| y[r] * v).sum::<f64>()
+    }
+
+    /// Runs the primal simplex to optimality.
+    pub fn solve(&mut self) -> Result<()> {
+        let m = self.m;
+        let mut degenerate = 0usize;
+        let mut u = vec![0.0; m];
+        let max_pivots = 50 * (m + self.cols.len()) + 10_000;
+        for _ in 0..max_pivots {
+            let y = self.duals();
+            let bland = degenerate > 50;
+            let mut enter = None;
+            let mut best = OPT_TOL;
+            for j in 0..self.cols.len() {
+                if self.pos[j] != usize::MAX {
+                    continue;
+                }
+                let d = self.reduced_cost(j, &y);
+                if d > best {
+                    enter = Some(j);
+                    if bland {
+                        break;
+                    }
+                    best = d;
+                }
+            }
+            let Some(q) = enter else {
+                return Ok(());
+            };
+            // u = B⁻¹ A_q
+            u.iter_mut().for_each(|x| *x = 0.0);
+            for &(r, v) in &self.cols[q] {
+                for (i, ui) in u.iter_mut().enumerate() {
+                    *ui += self.binv[i * m + r] * v;
+                }
+            }
+            // Harris ratio test.
+            let mut tmax = f64::INFINITY;
+            for i in 0..m {
+                if u[i] > PIVOT_TOL {
+                    tmax = tmax.min((self.xb[i] + FEAS_TOL) / u[i]);
+                }
+            }
+            if tmax == f64::INFINITY {
+                return Err(err("unbounded"));
+            }
+            let mut leave = None;
+            let mut best_u = 0.0;
+            for i in 0..m {
+                if u[i] > PIVOT_TOL && self.xb[i] / u[i] <= tmax {
+                    let better = if bland {
+                        leave.is_none_or(|l: usize| self.basis[i] < self.basis[l])
+                    } else {
+                        u[i] > best_u
+                    };
+                    if better {
+                        leave = Some(i);
+                        best_u = u[i];
+                    }
+                }
+            }
+            let r = leave.ok_or_else(|| err("no leaving row"))?;
+            let theta = (self.xb[r] / u[r]).max(0.0);
+            degenerate = if theta <= 1e-12 { degenerate + 1 } else { 0 };
+            for i in 0..m {
+                if i != r {
+                    self.xb[i] = (self.xb[i] - theta * u[i]).max(0.0);
+                }
+            }
+            self.xb[r] = theta;
+            // Pivot B⁻¹ on row r.
+            let pr = u[r];
+            let (rs, re) = (r * m, (r + 1) * m);
+            for k in rs..re {
+                self.binv[k] /= pr;
+            }
+            let prow: Vec<f64> = self.binv[rs..re].to_vec();
+            for i in 0..m {
+                if i != r && u[i] != 0.0 {
+                    let f = u[i];
+                    let row = &mut self.binv[i * m..(i + 1) * m];
+                    for (x, p) in row.iter_mut().zip(&prow) {
+                        *x -= f * p;
+                    }
+                }
+            }
+            self.pos[self.basis[r]] = usize::MAX;
+            self.basis[r] = q;
+            self.pos[q] = r;
+            self.since_refactor += 1;
+            if self.since_refactor >= REFACTOR_EVERY {
+                self.refactor()?;
+            }
+        }
+        Err(err("pivot limit reached"))
+    }
+
+    /// Value of each column.
+    pub fn values(&self) -> Vec<f64> {
+        let mut x = vec![0.0; self.cols.len()];
+        for (i, &j) in self.basis.iter().enumerate() {
+            x[j] = self.xb[i].max(0.0);
+        }
+        x
+    }
+
+    pub fn objective(&self) -> f64 {
+        self.basis
+            .iter()
+            .zip(&self.xb)
+            .map(|(&j, x)| self.cost[j] * x)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_a_small_lp_and_warm_starts() {
+        // max 3x + 2y  s.t.  x + y + s1 = 4,  x + 3y + s2 = 6,  x,y,s >= 0.
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (1, 3.0)],
+            vec![(0, 1.0)],
+            vec![(1, 1.0)],
+        ];
+        let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
+        lp.solve().unwrap();
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        let y = lp.duals();
+        assert!((y[0] - 3.0).abs() < 1e-9 && y[1].abs() < 1e-9);
+        // A new column z with cost 5 and usage (1, 1): optimum 20 at z = 4.
+        let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
+        lp.solve().unwrap();
+        assert!((lp.objective() - 20.0).abs() < 1e-9);
+        assert!((lp.values()[z] - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn degenerate_lp_terminates() {
+        // Highly degenerate: max x1 + x2 + x3 with many tight rows at the origin.
+        let m = 6;
+        let mut cols: Vec<Column> = Vec::new();
+        for j in 0..3 {
+            cols.push((0..m).map(|r| (r, if (r + j) % 2 == 0 { 1.0 } else { 0.5 })).collect());
+        }
+        for r in 0..m {
+            cols.push(vec![(r, 1.0)]);
+        }
+        let mut b = vec![0.0; m];
+        b[m - 1] = 1.0;
+        let mut cost = vec![1.0, 1.0, 1.0];
+        cost.extend(vec![0.0; m]);
+        let mut lp = Lp::new(b, cols, cost, (3..3 + m).collect()).unwrap();
+        lp.solve().unwrap();
+        assert!(lp.objective().abs() < 1e-9);
+    }
+}
