@@ -58,7 +58,6 @@ fn main() {
         if verbose {
             eprintln!("[{:>7.2}s] {p}", start.elapsed().as_secs_f64());
         }
-        if verbose { let o = std::sync::atomic::Ordering::Relaxed; eprintln!("   price {} calls {:.2}s, lp {} calls {:.2}s", sortition::N_PRICE.load(o), sortition::T_PRICE.load(o) as f64 * 1e-6, sortition::N_LP.load(o), sortition::T_LP.load(o) as f64 * 1e-6); }
         if p.phase == Phase::Lottery {
             lottery_start = Some(start.elapsed());
         }

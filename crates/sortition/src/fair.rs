@@ -16,7 +16,7 @@
 //! complementary slackness every unfixed type with `y_t > 0` has probability
 //! exactly the optimum in every optimal distribution: those types are fixed.
 //! **LEXIMIN** repeats stages until every type is fixed, **maximin** stops after
-//! the first. A final primal LP over the panels found gives the weights.
+//! the first. The last stage's LP solution gives the weights.
 //!
 //! **Nash welfare** (maximise `Σ_i log p_i`) uses the same pricing with weights
 //! `1/p_t`; the weights over the panels found are optimised by the multiplicative
@@ -113,10 +113,10 @@ const PRICE_EPS: f64 = 1e-7;
 /// solver's tolerance (1e-10).
 const DUAL_EPS: f64 = 1e-6;
 /// Extra pricing calls per LP solve.
-const EXTRA_PANELS: usize = 16;
+const EXTRA_PANELS: usize = 3;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
-const FIX_SLACK: f64 = 1e-9;
+const FIX_SLACK: f64 = 0.0;
 
 /// Panels found so far, deduplicated.
 pub(crate) struct PanelSet {
@@ -148,8 +148,6 @@ pub(crate) struct StageSolution {
     pub z: f64,
     /// Dual price per type (0 for inactive types).
     pub y: Vec<f64>,
-    /// No panel has `Σ_t count[t]/n_t · y_t` above this.
-    pub cap: f64,
     /// Weight per panel of the panel set.
     pub w: Vec<f64>,
 }
@@ -160,6 +158,19 @@ pub(crate) struct Engine<'s> {
     pub set: PanelSet,
     /// Types that are on some feasible panel.
     pub active: Vec<bool>,
+    /// Mixtures of panels used as columns (each a previous stage's solution).
+    mixes: Vec<Vec<(usize, f64)>>,
+    /// The optimal basis of the previous stage, to start the next one from.
+    last_basis: Option<Vec<Key>>,
+}
+
+/// Identifies an LP column across stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Z,
+    Slack(usize),
+    Mix(usize),
+    Panel(usize),
 }
 
 impl<'s> Engine<'s> {
@@ -170,10 +181,10 @@ impl<'s> Engine<'s> {
         let mut set = PanelSet::new();
         let mut covered = vec![false; nt];
         let mut w = vec![1.0; nt];
-        let rounds = nt.clamp(8, 60);
+        let rounds = nt.clamp(4, 20);
         for r in 0..rounds {
             ctl.check()?;
-            let Some(p) = space.best_panel(&w, None)? else {
+            let Some(p) = space.best_panel_with(&w, None, true)? else {
                 if r == 0 {
                     return Ok(None);
                 }
@@ -229,7 +240,13 @@ impl<'s> Engine<'s> {
             people: space.type_of.len(),
             min_probability: 0.0,
         });
-        Ok(Some(Engine { space, set, active }))
+        Ok(Some(Engine {
+            space,
+            set,
+            active,
+            mixes: Vec::new(),
+            last_basis: None,
+        }))
     }
 
     fn people_in(&self, types: impl Iterator<Item = usize>) -> usize {
@@ -240,10 +257,16 @@ impl<'s> Engine<'s> {
     /// the stage LP solved by the warm-started primal simplex
     /// ([`crate::simplex`]). `start` is a distribution feasible for the fixed
     /// types (the previous stage's); it enters the LP as one extra column, which
-    /// makes the first basis feasible. Returns the optimum over the panels found;
-    /// its prices are an optimal dual of the full problem (no feasible panel
-    /// violates them by more than `PRICE_EPS`).
-    pub fn stage(&mut self, fixed: &[Option<f64>], start: &[(usize, f64)], ctl: &mut Control) -> Result<StageSolution> {
+    /// gives a feasible first basis when the previous stage's optimal basis
+    /// cannot be reused. Returns the optimum over the panels found; its prices
+    /// are an optimal dual of the full problem (no feasible panel violates them
+    /// by more than `PRICE_EPS`).
+    pub fn stage(
+        &mut self,
+        fixed: &[Option<f64>],
+        start: &[(usize, f64)],
+        ctl: &mut Control,
+    ) -> Result<StageSolution> {
         let sp = self.space;
         let nt = sp.n_types();
         let n_fixed_people = self.people_in((0..nt).filter(|&t| fixed[t].is_some()));
@@ -265,27 +288,39 @@ impl<'s> Engine<'s> {
             );
             c
         };
-        // Columns: z, the slacks, the start mixture, the panels.
-        let mut cols: Vec<Column> = Vec::with_capacity(m + 1 + self.set.panels.len());
-        cols.push(
+        self.mixes.push(start.to_vec());
+        let new_mix = self.mixes.len() - 1;
+        // Columns: z, the slacks, the mixtures, the panels.
+        let mut keys = vec![Key::Z];
+        let mut cols: Vec<Column> = vec![
             types
                 .iter()
                 .filter(|&&t| fixed[t].is_none())
                 .map(|&t| (row_of[t], -1.0))
                 .collect(),
-        );
-        for r in 1..m {
-            cols.push(vec![(r, -1.0)]);
+        ];
+        for (r, &t) in types.iter().enumerate() {
+            keys.push(Key::Slack(t));
+            cols.push(vec![(r + 1, -1.0)]);
         }
-        let mut mix = vec![0.0; m];
-        for &(j, w) in start {
-            for (r, v) in panel_col(&self.set.panels[j]) {
-                mix[r] += w * v;
+        for (i, mixture) in self.mixes.iter().enumerate() {
+            let mut v = vec![0.0; m];
+            for &(j, w) in mixture {
+                for (r, x) in panel_col(&self.set.panels[j]) {
+                    v[r] += w * x;
+                }
             }
+            keys.push(Key::Mix(i));
+            cols.push(
+                v.iter()
+                    .enumerate()
+                    .filter(|x| *x.1 != 0.0)
+                    .map(|(r, &x)| (r, x))
+                    .collect(),
+            );
         }
-        cols.push(mix.iter().enumerate().filter(|x| *x.1 != 0.0).map(|(r, &v)| (r, v)).collect());
-        let first_panel = cols.len();
-        for p in &self.set.panels {
+        for (j, p) in self.set.panels.iter().enumerate() {
+            keys.push(Key::Panel(j));
             cols.push(panel_col(p));
         }
         let mut cost = vec![0.0; cols.len()];
@@ -297,9 +332,46 @@ impl<'s> Engine<'s> {
                 b[row_of[t]] = f;
             }
         }
-        let mut basis: Vec<usize> = vec![m];
-        basis.extend(1..m);
-        let mut lp = Lp::new(b, cols, cost, basis)?;
+        let index = |k: Key| keys.iter().position(|&x| x == k);
+        let mut cold: Vec<usize> = vec![index(Key::Mix(new_mix)).expect("mix column")];
+        cold.extend(1..m);
+        // Warm start from the previous optimal basis. Fixing types removes `z`
+        // from their rows, which often makes that basis singular (z becomes a
+        // combination of the basic slacks); then z leaves the basis for the
+        // slack of a newly fixed type: the previous solution stays feasible.
+        let mut candidates: Vec<Vec<usize>> = Vec::new();
+        if let Some(bk) = &self.last_basis
+            && let Some(basis) = bk.iter().map(|&k| index(k)).collect::<Option<Vec<_>>>()
+        {
+            {
+                candidates.push(basis.clone());
+                let zpos = bk.iter().position(|&k| k == Key::Z);
+                for &t in &types {
+                    if candidates.len() > 4 {
+                        break;
+                    }
+                    if let (Some(zp), Some(f)) = (zpos, fixed[t])
+                        && f > 0.0
+                        && !bk.contains(&Key::Slack(t))
+                    {
+                        let mut alt = basis.clone();
+                        alt[zp] = index(Key::Slack(t)).expect("slack");
+                        candidates.push(alt);
+                    }
+                }
+            }
+        }
+        let mut lp = None;
+        for basis in candidates {
+            if let Ok(l) = Lp::new(b.clone(), cols.clone(), cost.clone(), basis) {
+                lp = Some(l);
+                break;
+            }
+        }
+        let mut lp = match lp {
+            Some(l) => l,
+            None => Lp::new(b, cols, cost, cold)?,
+        };
         loop {
             ctl.check()?;
             lp.solve()?;
@@ -307,7 +379,13 @@ impl<'s> Engine<'s> {
             let z = lp.objective();
             let cap = y[0];
             let price: Vec<f64> = (0..nt)
-                .map(|t| if row_of[t] == usize::MAX { 0.0 } else { (-y[row_of[t]]).max(0.0) })
+                .map(|t| {
+                    if row_of[t] == usize::MAX {
+                        0.0
+                    } else {
+                        (-y[row_of[t]]).max(0.0)
+                    }
+                })
                 .collect();
             (ctl.progress)(&Progress {
                 phase: Phase::Stage,
@@ -317,12 +395,14 @@ impl<'s> Engine<'s> {
                 min_probability: z,
             });
             let w: Vec<f64> = (0..nt).map(|t| price[t] / sp.size(t) as f64).collect();
-            let mut added = 0;
             let mut tried = vec![];
             if let Some(p) = sp.best_panel(&w, None)? {
                 tried.push(p);
             }
-            let done = tried.first().is_none_or(|p| PanelSpace::value(p, &w) <= cap + PRICE_EPS);
+            let done = tried
+                .first()
+                .is_none_or(|p| PanelSpace::value(p, &w) <= cap + PRICE_EPS);
+            let mut added = 0;
             if !done {
                 // More columns per round: lower the prices of the people just
                 // covered and look again (Flanigan et al.'s heuristic).
@@ -332,7 +412,7 @@ impl<'s> Engine<'s> {
                     for &(t, c) in last {
                         wt[t] *= 0.8f64.powf(c as f64 / sp.size(t) as f64);
                     }
-                    match sp.best_panel(&wt, None)? {
+                    match sp.best_panel_with(&wt, None, true)? {
                         Some(p) => tried.push(p),
                         None => break,
                     }
@@ -340,6 +420,7 @@ impl<'s> Engine<'s> {
                 for p in tried {
                     if PanelSpace::value(&p, &w) > cap + PRICE_EPS && self.set.add(p.clone()) {
                         lp.add_column(panel_col(&p), 0.0);
+                        keys.push(Key::Panel(self.set.panels.len() - 1));
                         added += 1;
                     }
                 }
@@ -347,14 +428,23 @@ impl<'s> Engine<'s> {
             if done || added == 0 {
                 let x = lp.values();
                 let mut weights = vec![0.0; self.set.panels.len()];
-                for (j, &(pj, w)) in start.iter().enumerate() {
-                    let _ = j;
-                    weights[pj] += x[m] * w;
+                for (c, &k) in keys.iter().enumerate() {
+                    match k {
+                        Key::Panel(j) => weights[j] += x[c],
+                        Key::Mix(i) if x[c] > 0.0 => {
+                            for &(j, w) in &self.mixes[i] {
+                                weights[j] += x[c] * w;
+                            }
+                        }
+                        _ => {}
+                    }
                 }
-                for j in 0..self.set.panels.len() {
-                    weights[j] += x[first_panel + j];
-                }
-                return Ok(StageSolution { z, y: price, cap, w: weights });
+                self.last_basis = Some(lp.basis().iter().map(|&c| keys[c]).collect());
+                return Ok(StageSolution {
+                    z,
+                    y: price,
+                    w: weights,
+                });
             }
         }
     }

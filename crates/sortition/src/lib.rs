@@ -1,5 +1,8 @@
 //! Citizens' assembly selection (sortition): quotas, pools, LEXIMIN and friends.
 
+// Index loops read more clearly than zipped iterators in the numeric code.
+#![allow(clippy::needless_range_loop)]
+
 pub mod error;
 mod fair;
 pub mod generate;
@@ -20,7 +23,3 @@ pub use io::{
 pub use lottery::{Lottery, draw_index};
 pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
 pub use select::{Algorithm, Replacement, SelectOptions, Selection, Stats, replacement, select};
-pub static T_PRICE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static N_PRICE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static T_LP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static N_LP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -3,7 +3,7 @@
 //! `max c·x  s.t.  A x = b,  x ≥ 0`, with `A` given by sparse columns. The basis
 //! inverse is kept explicitly (dense `m×m`) and updated by each pivot
 //! (`O(m²)`), and recomputed from scratch by Gauss–Jordan elimination with
-//! partial pivoting every [`REFACTOR_EVERY`] pivots. Columns can be added
+//! partial pivoting every `max(200, m)` pivots. Columns can be added
 //! between solves; the current basis stays primal feasible, so the next solve
 //! continues from it (the natural warm start of column generation). The ratio
 //! test is Harris's two-pass test; after a run of degenerate pivots the
@@ -11,7 +11,9 @@
 
 use crate::error::{Result, SortitionError};
 
-const REFACTOR_EVERY: usize = 100;
+const REFACTOR_EVERY: usize = 200;
+/// Degenerate pivots in a row before Bland's rule takes over.
+const BLAND_AFTER: usize = 1000;
 /// Reduced costs above this enter the basis.
 const OPT_TOL: f64 = 1e-10;
 /// Primal feasibility tolerance (Harris).
@@ -20,6 +22,14 @@ const FEAS_TOL: f64 = 1e-10;
 const PIVOT_TOL: f64 = 1e-9;
 
 pub(crate) type Column = Vec<(usize, f64)>;
+
+fn reduced(col: &Column, cost: f64, y: &[f64]) -> f64 {
+    cost - col.iter().map(|&(r, v)| y[r] * v).sum::<f64>()
+}
+
+fn best_d(lp: &Lp, q: usize) -> f64 {
+    reduced(&lp.cols[q], lp.cost[q], &lp.y)
+}
 
 pub(crate) struct Lp {
     m: usize,
@@ -30,8 +40,10 @@ pub(crate) struct Lp {
     basis: Vec<usize>,
     /// Position in `basis`, or `usize::MAX` for non-basic columns.
     pos: Vec<usize>,
-    /// Dense basis inverse, row-major.
+    /// Dense basis inverse, column-major: `binv[c*m + i] = (B⁻¹)_{ic}`.
     binv: Vec<f64>,
+    /// Simplex multipliers `c_B B⁻¹`, updated by each pivot.
+    y: Vec<f64>,
     xb: Vec<f64>,
     since_refactor: usize,
 }
@@ -60,6 +72,7 @@ impl Lp {
             basis,
             pos,
             binv: Vec::new(),
+            y: Vec::new(),
             xb: Vec::new(),
             since_refactor: 0,
         };
@@ -80,53 +93,111 @@ impl Lp {
     /// Recomputes `B⁻¹` and `x_B` from scratch.
     fn refactor(&mut self) -> Result<()> {
         let m = self.m;
-        // Augmented [B | I], Gauss–Jordan with partial pivoting.
-        let w = 2 * m;
-        let mut a = vec![0.0; m * w];
+        // Singleton columns (slacks) pivot on their own row; only the other
+        // columns need a dense inverse. With the rows permuted so,
+        // B = [[C_N, 0], [C_S, D]] (D diagonal) and
+        // B⁻¹ = [[G, 0], [−D⁻¹ C_S G, D⁻¹]], G = C_N⁻¹.
+        let mut row_single = vec![usize::MAX; m]; // row -> basis position
+        let mut others = Vec::new(); // basis positions of non-singletons
         for (i, &j) in self.basis.iter().enumerate() {
-            for &(r, v) in &self.cols[j] {
-                a[r * w + i] = v;
+            let c = &self.cols[j];
+            if c.len() == 1 && row_single[c[0].0] == usize::MAX && c[0].1.abs() > 1e-9 {
+                row_single[c[0].0] = i;
+            } else {
+                others.push(i);
             }
         }
-        for r in 0..m {
-            a[r * w + m + r] = 1.0;
+        let rows_n: Vec<usize> = (0..m).filter(|&r| row_single[r] == usize::MAX).collect();
+        let k = others.len();
+        if rows_n.len() != k {
+            return Err(err("singular basis"));
         }
-        for c in 0..m {
-            let p = (c..m)
+        let mut row_pos = vec![usize::MAX; m];
+        for (a, &r) in rows_n.iter().enumerate() {
+            row_pos[r] = a;
+        }
+        // Augmented [C_N | I], Gauss–Jordan with partial pivoting.
+        let w = 2 * k;
+        let mut a = vec![0.0; k * w];
+        for (c, &i) in others.iter().enumerate() {
+            for &(r, v) in &self.cols[self.basis[i]] {
+                if row_pos[r] != usize::MAX {
+                    a[row_pos[r] * w + c] = v;
+                }
+            }
+        }
+        for r in 0..k {
+            a[r * w + k + r] = 1.0;
+        }
+        for c in 0..k {
+            let p = (c..k)
                 .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
                 .expect("rows");
-            if a[p * w + c].abs() < 1e-12 {
+            if a[p * w + c].abs() < 1e-11 {
                 return Err(err("singular basis"));
             }
             if p != c {
-                for k in 0..w {
-                    a.swap(c * w + k, p * w + k);
+                for q in 0..w {
+                    a.swap(c * w + q, p * w + q);
                 }
             }
             let piv = a[c * w + c];
-            for k in 0..w {
-                a[c * w + k] /= piv;
+            for q in 0..w {
+                a[c * w + q] /= piv;
             }
             let (head, rest) = a.split_at_mut(c * w);
             let (prow, tail) = rest.split_at_mut(w);
             for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
                 let f = r[c];
                 if f != 0.0 {
-                    for k in c..w {
-                        r[k] -= f * prow[k];
+                    for q in c..w {
+                        r[q] -= f * prow[q];
                     }
                 }
             }
         }
-        // Row c of the reduced matrix is row c of B⁻¹ (columns m..2m).
+        // G[a][b] = a[a*w + k + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
         self.binv = vec![0.0; m * m];
-        for r in 0..m {
-            self.binv[r * m..(r + 1) * m].copy_from_slice(&a[r * w + m..(r + 1) * w]);
+        for (ai, &pos) in others.iter().enumerate() {
+            for (bi, &r) in rows_n.iter().enumerate() {
+                self.binv[r * m + pos] = a[ai * w + k + bi];
+            }
         }
-        self.xb = (0..m)
-            .map(|i| {
-                let row = &self.binv[i * m..(i + 1) * m];
-                row.iter().zip(&self.b).map(|(x, y)| x * y).sum::<f64>()
+        for r in 0..m {
+            let pos = row_single[r];
+            if pos == usize::MAX {
+                continue;
+            }
+            let d = self.cols[self.basis[pos]][0].1;
+            self.binv[r * m + pos] = 1.0 / d;
+        }
+        // Rows of singleton positions: −D⁻¹ C_S G.
+        for (ai, &opos) in others.iter().enumerate() {
+            for &(r, v) in &self.cols[self.basis[opos]] {
+                let pos = row_single[r];
+                if pos == usize::MAX {
+                    continue;
+                }
+                let f = -v / self.cols[self.basis[pos]][0].1;
+                for (bi, &rn) in rows_n.iter().enumerate() {
+                    self.binv[rn * m + pos] += f * a[ai * w + k + bi];
+                }
+            }
+        }
+        self.xb = vec![0.0; m];
+        for (c, &bc) in self.b.iter().enumerate() {
+            if bc != 0.0 {
+                let col = &self.binv[c * m..(c + 1) * m];
+                for (x, v) in self.xb.iter_mut().zip(col) {
+                    *x += v * bc;
+                }
+            }
+        }
+        let cb: Vec<f64> = self.basis.iter().map(|&j| self.cost[j]).collect();
+        self.y = (0..m)
+            .map(|c| {
+                let col = &self.binv[c * m..(c + 1) * m];
+                col.iter().zip(&cb).map(|(x, y)| x * y).sum()
             })
             .collect();
         for x in &mut self.xb {
@@ -140,22 +211,11 @@ impl Lp {
 
     /// Simplex multipliers `y = c_B B⁻¹`.
     pub fn duals(&self) -> Vec<f64> {
-        let m = self.m;
-        let mut y = vec![0.0; m];
-        for (i, &j) in self.basis.iter().enumerate() {
-            let c = self.cost[j];
-            if c != 0.0 {
-                let row = &self.binv[i * m..(i + 1) * m];
-                for (yk, r) in y.iter_mut().zip(row) {
-                    *yk += c * r;
-                }
-            }
-        }
-        y
+        self.y.clone()
     }
 
     fn reduced_cost(&self, j: usize, y: &[f64]) -> f64 {
-        self.cost[j] - self.cols[j].iter().map(|&(r, v)| y[r] * v).sum::<f64>()
+        reduced(&self.cols[j], self.cost[j], y)
     }
 
     /// Runs the primal simplex to optimality.
@@ -165,15 +225,15 @@ impl Lp {
         let mut u = vec![0.0; m];
         let max_pivots = 50 * (m + self.cols.len()) + 10_000;
         for _ in 0..max_pivots {
-            let y = self.duals();
-            let bland = degenerate > 50;
+            let y = &self.y;
+            let bland = degenerate > BLAND_AFTER;
             let mut enter = None;
             let mut best = OPT_TOL;
             for j in 0..self.cols.len() {
                 if self.pos[j] != usize::MAX {
                     continue;
                 }
-                let d = self.reduced_cost(j, &y);
+                let d = self.reduced_cost(j, y);
                 if d > best {
                     enter = Some(j);
                     if bland {
@@ -185,11 +245,13 @@ impl Lp {
             let Some(q) = enter else {
                 return Ok(());
             };
+            let dq = best_d(self, q);
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
             for &(r, v) in &self.cols[q] {
-                for (i, ui) in u.iter_mut().enumerate() {
-                    *ui += self.binv[i * m + r] * v;
+                let col = &self.binv[r * m..(r + 1) * m];
+                for (ui, b) in u.iter_mut().zip(col) {
+                    *ui += b * v;
                 }
             }
             // Harris ratio test.
@@ -226,31 +288,34 @@ impl Lp {
                 }
             }
             self.xb[r] = theta;
-            // Pivot B⁻¹ on row r.
+            // Pivot B⁻¹ on row r: row r /= u_r, row i -= u_i · row r.
             let pr = u[r];
-            let (rs, re) = (r * m, (r + 1) * m);
-            for k in rs..re {
-                self.binv[k] /= pr;
-            }
-            let prow: Vec<f64> = self.binv[rs..re].to_vec();
-            for i in 0..m {
-                if i != r && u[i] != 0.0 {
-                    let f = u[i];
-                    let row = &mut self.binv[i * m..(i + 1) * m];
-                    for (x, p) in row.iter_mut().zip(&prow) {
-                        *x -= f * p;
+            for c in 0..m {
+                let col = &mut self.binv[c * m..(c + 1) * m];
+                let x = col[r] / pr;
+                if x != 0.0 {
+                    for (v, ui) in col.iter_mut().zip(&u) {
+                        *v -= ui * x;
                     }
                 }
+                col[r] = x;
+                // y' = y + d_q · (row r of the new B⁻¹)
+                self.y[c] += dq * x;
             }
             self.pos[self.basis[r]] = usize::MAX;
             self.basis[r] = q;
             self.pos[q] = r;
             self.since_refactor += 1;
-            if self.since_refactor >= REFACTOR_EVERY {
+            if self.since_refactor >= REFACTOR_EVERY.max(m) {
                 self.refactor()?;
             }
         }
         Err(err("pivot limit reached"))
+    }
+
+    /// The basic column of each row.
+    pub fn basis(&self) -> &[usize] {
+        &self.basis
     }
 
     /// Value of each column.
@@ -302,7 +367,11 @@ mod tests {
         let m = 6;
         let mut cols: Vec<Column> = Vec::new();
         for j in 0..3 {
-            cols.push((0..m).map(|r| (r, if (r + j) % 2 == 0 { 1.0 } else { 0.5 })).collect());
+            cols.push(
+                (0..m)
+                    .map(|r| (r, if (r + j) % 2 == 0 { 1.0 } else { 0.5 }))
+                    .collect(),
+            );
         }
         for r in 0..m {
             cols.push(vec![(r, 1.0)]);

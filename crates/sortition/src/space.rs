@@ -143,6 +143,18 @@ impl PanelSpace {
     /// person of each type). With `force = Some(t)` the panel must contain a
     /// person of type `t`. `Ok(None)`: no feasible panel (with that person).
     pub fn best_panel(&self, w: &[f64], force: Option<usize>) -> Result<Option<TypePanel>> {
+        self.best_panel_with(w, force, false)
+    }
+
+    /// [`PanelSpace::best_panel`]; with `quick` the search may stop at a panel
+    /// within 0.1% of the best (or after 300 branch-and-bound nodes), for
+    /// heuristic column generation where optimality is not needed.
+    pub fn best_panel_with(
+        &self,
+        w: &[f64],
+        force: Option<usize>,
+        quick: bool,
+    ) -> Result<Option<TypePanel>> {
         let wmax = w.iter().fold(0.0f64, |a, &b| a.max(b.abs()));
         let scale = if wmax > 0.0 { 1.0 / wmax } else { 1.0 };
         let mut p = Problem::new(OptimizationDirection::Maximize);
@@ -175,10 +187,19 @@ impl PanelSpace {
             let e: Vec<_> = h.iter().map(|&t| (vars[t], 1.0)).collect();
             p.add_constraint(e.as_slice(), ComparisonOp::Le, 1.0);
         }
-        let sol = match p.solve() {
-            Ok(o) => o
-                .into_solution()
-                .map_err(|e| SortitionError::Solver(format!("pricing stopped: {e:?}")))?,
+        let mut opts = microlp::SolveOptions::default();
+        if quick {
+            opts.mip_gap = 1e-3;
+            opts.node_limit = Some(300);
+        }
+        let sol = match p.solve_with(opts) {
+            Ok(o) => match o.into_solution() {
+                Ok(s) => s,
+                Err(_) if quick => return self.best_panel_with(w, force, false),
+                Err(e) => {
+                    return Err(SortitionError::Solver(format!("pricing stopped: {e:?}")));
+                }
+            },
             Err(microlp::Error::Infeasible) => return Ok(None),
             Err(e) => return Err(SortitionError::Solver(format!("pricing: {e}"))),
         };
