@@ -395,6 +395,7 @@ impl<'s> Engine<'s> {
                 min_probability: z,
             });
             let w: Vec<f64> = (0..nt).map(|t| price[t] / sp.size(t) as f64).collect();
+            let mut added = 0;
             let mut tried = vec![];
             if let Some(p) = sp.best_panel(&w, None)? {
                 tried.push(p);
@@ -402,7 +403,6 @@ impl<'s> Engine<'s> {
             let done = tried
                 .first()
                 .is_none_or(|p| PanelSpace::value(p, &w) <= cap + PRICE_EPS);
-            let mut added = 0;
             if !done {
                 // More columns per round: lower the prices of the people just
                 // covered and look again (Flanigan et al.'s heuristic).

@@ -3,9 +3,10 @@
 //! `max c·x  s.t.  A x = b,  x ≥ 0`, with `A` given by sparse columns. The basis
 //! inverse is kept explicitly (dense `m×m`) and updated by each pivot
 //! (`O(m²)`), and recomputed from scratch by Gauss–Jordan elimination with
-//! partial pivoting every `max(200, m)` pivots. Columns can be added
+//! partial pivoting every `max(200, 2m)` pivots. Columns can be added
 //! between solves; the current basis stays primal feasible, so the next solve
-//! continues from it (the natural warm start of column generation). The ratio
+//! continues from it (the natural warm start of column generation). Entering
+//! columns are chosen by Devex pricing (approximate steepest edge), the ratio
 //! test is Harris's two-pass test; after a run of degenerate pivots the
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
@@ -46,6 +47,8 @@ pub(crate) struct Lp {
     y: Vec<f64>,
     xb: Vec<f64>,
     since_refactor: usize,
+    /// Devex reference weights per column (approximate steepest edge).
+    devex: Vec<f64>,
 }
 
 fn err(msg: &str) -> SortitionError {
@@ -60,6 +63,7 @@ impl Lp {
         if basis.len() != m {
             return Err(err("basis size"));
         }
+        let n_cols = cols.len();
         let mut pos = vec![usize::MAX; cols.len()];
         for (i, &j) in basis.iter().enumerate() {
             pos[j] = i;
@@ -75,6 +79,7 @@ impl Lp {
             y: Vec::new(),
             xb: Vec::new(),
             since_refactor: 0,
+            devex: vec![1.0; n_cols],
         };
         lp.refactor()?;
         if lp.xb.iter().any(|&x| x < -1e-7) {
@@ -87,6 +92,7 @@ impl Lp {
         self.cols.push(col);
         self.cost.push(cost);
         self.pos.push(usize::MAX);
+        self.devex.push(1.0);
         self.cols.len() - 1
     }
 
@@ -227,19 +233,24 @@ impl Lp {
         for _ in 0..max_pivots {
             let y = &self.y;
             let bland = degenerate > BLAND_AFTER;
+            // Devex pricing: largest d_j² / w_j among improving columns.
             let mut enter = None;
-            let mut best = OPT_TOL;
+            let mut best = 0.0;
             for j in 0..self.cols.len() {
                 if self.pos[j] != usize::MAX {
                     continue;
                 }
                 let d = self.reduced_cost(j, y);
-                if d > best {
-                    enter = Some(j);
+                if d > OPT_TOL {
                     if bland {
+                        enter = Some(j);
                         break;
                     }
-                    best = d;
+                    let score = d * d / self.devex[j];
+                    if score > best {
+                        enter = Some(j);
+                        best = score;
+                    }
                 }
             }
             let Some(q) = enter else {
@@ -280,6 +291,28 @@ impl Lp {
                 }
             }
             let r = leave.ok_or_else(|| err("no leaving row"))?;
+            // Devex weights from the pivot row α_r = (row r of B⁻¹)·A.
+            let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
+            let (arq, wq) = (u[r], self.devex[q]);
+            let mut reset = false;
+            for j in 0..self.cols.len() {
+                if self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                let arj: f64 = self.cols[j].iter().map(|&(row, v)| rho[row] * v).sum();
+                if arj != 0.0 {
+                    let ratio = arj / arq;
+                    let w = ratio * ratio * wq;
+                    if w > self.devex[j] {
+                        self.devex[j] = w;
+                        reset |= w > 1e8;
+                    }
+                }
+            }
+            self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);
+            if reset {
+                self.devex.iter_mut().for_each(|w| *w = 1.0);
+            }
             let theta = (self.xb[r] / u[r]).max(0.0);
             degenerate = if theta <= 1e-12 { degenerate + 1 } else { 0 };
             for i in 0..m {
@@ -306,7 +339,7 @@ impl Lp {
             self.basis[r] = q;
             self.pos[q] = r;
             self.since_refactor += 1;
-            if self.since_refactor >= REFACTOR_EVERY.max(m) {
+            if self.since_refactor >= REFACTOR_EVERY.max(2 * m) {
                 self.refactor()?;
             }
         }
