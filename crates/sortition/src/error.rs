@@ -37,9 +37,28 @@ pub struct Infeasibility {
     /// Human-readable reasons that hold regardless of quotas (e.g. the panel is
     /// larger than the pool or than the number of households).
     pub structural: Vec<String>,
+    /// The quota bounds in conflict: each is changed by some smallest
+    /// relaxation.
+    pub conflicting: Vec<QuotaBound>,
     /// The quotas that have to change, each with the smallest change found
     /// (minimum total relaxation, in people). Empty if `structural` is not.
     pub relaxations: Vec<Relaxation>,
+}
+
+/// A quota bound as written: `category=value min|max bound`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaBound {
+    pub category: String,
+    pub value: String,
+    pub is_min: bool,
+    pub bound: u32,
+}
+
+impl fmt::Display for QuotaBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = if self.is_min { "min" } else { "max" };
+        write!(f, "{}={} {} {}", self.category, self.value, b, self.bound)
+    }
 }
 
 /// One quota bound that must move to make the instance feasible.
@@ -71,11 +90,7 @@ impl fmt::Display for Infeasibility {
             write!(f, "\n  - {s}")?;
         }
         if !self.relaxations.is_empty() {
-            let names: Vec<String> = self
-                .relaxations
-                .iter()
-                .map(|r| format!("{}={}", r.category, r.value))
-                .collect();
+            let names: Vec<String> = self.conflicting.iter().map(|b| b.to_string()).collect();
             write!(f, "\n  conflicting quotas: {}", names.join(", "))?;
             let total: u32 = self.relaxations.iter().map(|r| r.from.abs_diff(r.to)).sum();
             write!(

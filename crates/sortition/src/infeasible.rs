@@ -4,9 +4,11 @@
 //! Method: an integer program over type counts with a slack on each quota bound,
 //! `Σ x ≥ min − s_min`, `Σ x ≤ max + s_max`, minimising `Σ s`. The Sortition
 //! Foundation's `min_flex`/`max_flex` limit the slacks when given; if even the
-//! flexible range admits no panel, the slacks are unlimited.
+//! flexible range admits no panel, the slacks are unlimited. A quota bound is
+//! reported as conflicting when some smallest relaxation changes it (one more
+//! solve per bound, with that bound's slack forced to be positive).
 
-use crate::error::{Infeasibility, Relaxation, Result, SortitionError};
+use crate::error::{Infeasibility, QuotaBound, Relaxation, Result, SortitionError};
 use crate::model::Instance;
 use crate::space::PanelSpace;
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
@@ -45,15 +47,17 @@ pub(crate) fn diagnose(inst: &Instance) -> Result<Infeasibility> {
     if !s.is_empty() {
         return Ok(Infeasibility {
             structural: s,
+            conflicting: Vec::new(),
             relaxations: Vec::new(),
         });
     }
     let space = PanelSpace::new(inst);
     for use_flex in [true, false] {
-        if let Some(r) = relax(inst, &space, use_flex)? {
+        if let Some((relaxations, conflicting)) = relax(inst, &space, use_flex)? {
             return Ok(Infeasibility {
                 structural: Vec::new(),
-                relaxations: r,
+                conflicting,
+                relaxations,
             });
         }
     }
@@ -62,7 +66,18 @@ pub(crate) fn diagnose(inst: &Instance) -> Result<Infeasibility> {
     ))
 }
 
-fn relax(inst: &Instance, sp: &PanelSpace, use_flex: bool) -> Result<Option<Vec<Relaxation>>> {
+type Slacks = Vec<(usize, u32, u32)>;
+
+/// The relaxation integer program; `force` requires a slack of at least 1 on
+/// one bound (`(row, is_min)`) and `cap` bounds the total. Returns the total
+/// and the slack of every row's min and max.
+fn relax_model(
+    inst: &Instance,
+    sp: &PanelSpace,
+    use_flex: bool,
+    force: Option<(usize, bool)>,
+    cap: Option<u32>,
+) -> Result<Option<(u32, Slacks)>> {
     let k = sp.k as i32;
     let mut p = Problem::new(OptimizationDirection::Minimize);
     let x: Vec<_> = (0..sp.n_types())
@@ -71,6 +86,7 @@ fn relax(inst: &Instance, sp: &PanelSpace, use_flex: bool) -> Result<Option<Vec<
     let all: Vec<_> = x.iter().map(|&v| (v, 1.0)).collect();
     p.add_constraint(all.as_slice(), ComparisonOp::Eq, k as f64);
     let mut slacks = Vec::new();
+    let mut total = Vec::new();
     for (ri, r) in sp.rows.iter().enumerate() {
         let val = &inst.categories[r.category].values[r.value];
         let lo_room = match (use_flex, val.min_flex) {
@@ -81,8 +97,15 @@ fn relax(inst: &Instance, sp: &PanelSpace, use_flex: bool) -> Result<Option<Vec<
             (true, Some(f)) => f.saturating_sub(r.max) as i32,
             _ => k,
         };
-        let sl = p.add_integer_var(1.0, (0, lo_room));
-        let sh = p.add_integer_var(1.0, (0, hi_room));
+        let lo_min = i32::from(force == Some((ri, true)));
+        let hi_min = i32::from(force == Some((ri, false)));
+        if lo_min > lo_room || hi_min > hi_room {
+            return Ok(None);
+        }
+        let sl = p.add_integer_var(1.0, (lo_min, lo_room));
+        let sh = p.add_integer_var(1.0, (hi_min, hi_room));
+        total.push((sl, 1.0));
+        total.push((sh, 1.0));
         let mut e: Vec<_> = r.types.iter().map(|&t| (x[t], 1.0)).collect();
         e.push((sl, 1.0));
         p.add_constraint(e.as_slice(), ComparisonOp::Ge, r.min as f64);
@@ -90,6 +113,9 @@ fn relax(inst: &Instance, sp: &PanelSpace, use_flex: bool) -> Result<Option<Vec<
         e.push((sh, -1.0));
         p.add_constraint(e.as_slice(), ComparisonOp::Le, r.max as f64);
         slacks.push((ri, sl, sh));
+    }
+    if let Some(c) = cap {
+        p.add_constraint(total.as_slice(), ComparisonOp::Le, c as f64);
     }
     for h in &sp.households {
         let e: Vec<_> = h.iter().map(|&t| (x[t], 1.0)).collect();
@@ -102,34 +128,66 @@ fn relax(inst: &Instance, sp: &PanelSpace, use_flex: bool) -> Result<Option<Vec<
         Err(microlp::Error::Infeasible) => return Ok(None),
         Err(e) => return Err(SortitionError::Solver(format!("relaxation: {e}"))),
     };
+    let out: Slacks = slacks
+        .into_iter()
+        .map(|(ri, sl, sh)| {
+            (
+                ri,
+                sol.var_value(sl).round() as u32,
+                sol.var_value(sh).round() as u32,
+            )
+        })
+        .collect();
+    let sum = out.iter().map(|&(_, a, b)| a + b).sum();
+    Ok(Some((sum, out)))
+}
+
+fn bound(inst: &Instance, sp: &PanelSpace, ri: usize, is_min: bool) -> QuotaBound {
+    let r = &sp.rows[ri];
+    let cat = &inst.categories[r.category];
+    QuotaBound {
+        category: cat.name.clone(),
+        value: cat.values[r.value].name.clone(),
+        is_min,
+        bound: if is_min { r.min } else { r.max },
+    }
+}
+
+/// The smallest relaxation, and every quota bound that some smallest
+/// relaxation changes (the conflicting quotas).
+fn relax(
+    inst: &Instance,
+    sp: &PanelSpace,
+    use_flex: bool,
+) -> Result<Option<(Vec<Relaxation>, Vec<QuotaBound>)>> {
+    let Some((total, slacks)) = relax_model(inst, sp, use_flex, None, None)? else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
-    for (ri, sl, sh) in slacks {
+    let mut conflicting = Vec::new();
+    for &(ri, a, b) in &slacks {
         let r = &sp.rows[ri];
         let cat = &inst.categories[r.category];
-        let (a, b) = (
-            sol.var_value(sl).round() as u32,
-            sol.var_value(sh).round() as u32,
-        );
-        if a > 0 {
-            out.push(Relaxation {
-                category: cat.name.clone(),
-                value: cat.values[r.value].name.clone(),
-                is_min: true,
-                from: r.min,
-                to: r.min - a,
-            });
-        }
-        if b > 0 {
-            out.push(Relaxation {
-                category: cat.name.clone(),
-                value: cat.values[r.value].name.clone(),
-                is_min: false,
-                from: r.max,
-                to: r.max + b,
-            });
+        for (is_min, amount) in [(true, a), (false, b)] {
+            if amount > 0 {
+                out.push(Relaxation {
+                    category: cat.name.clone(),
+                    value: cat.values[r.value].name.clone(),
+                    is_min,
+                    from: if is_min { r.min } else { r.max },
+                    to: if is_min {
+                        r.min - amount
+                    } else {
+                        r.max + amount
+                    },
+                });
+                conflicting.push(bound(inst, sp, ri, is_min));
+            } else if relax_model(inst, sp, use_flex, Some((ri, is_min)), Some(total))?.is_some() {
+                conflicting.push(bound(inst, sp, ri, is_min));
+            }
         }
     }
-    Ok(Some(out))
+    Ok(Some((out, conflicting)))
 }
 
 #[cfg(test)]

@@ -94,7 +94,7 @@ mod select;
 mod simplex;
 mod space;
 
-pub use error::{Infeasibility, Relaxation, Result, SortitionError};
+pub use error::{Infeasibility, QuotaBound, Relaxation, Result, SortitionError};
 pub use fair::{Phase, Progress};
 pub use io::{
     HouseholdColumn, load_instance, read_categories, read_people, write_categories, write_people,

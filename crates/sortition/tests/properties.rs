@@ -200,6 +200,10 @@ proptest! {
                 let best = hh_ok.iter().map(|p| relaxation_needed(&inst, p)).min().unwrap();
                 let total: u32 = d.relaxations.iter().map(|r| r.from.abs_diff(r.to)).sum();
                 prop_assert_eq!(total, best);
+                for r in &d.relaxations {
+                    prop_assert!(d.conflicting.iter().any(|b| b.category == r.category
+                        && b.value == r.value && b.is_min == r.is_min && b.bound == r.from));
+                }
                 // And it works: with it applied some panel is feasible.
                 let mut relaxed = inst.clone();
                 for r in &d.relaxations {
