@@ -1,0 +1,87 @@
+//! Benchmark on generated Dutch-like pools (see `sortition::generate`).
+//!
+//! `cargo run -p sortition --release --example bench -- N K [AREAS] [CATEGORIES] [SEED] [OUT_DIR]`
+//!
+//! Prints one line `n k categories types leximin_s lottery_s min_probability panels`
+//! and, with OUT_DIR, writes `categories.csv` and `respondents.csv` there so that
+//! another implementation can run on the same instance. With `N` = `file` the next
+//! arguments are `CATEGORIES.csv PEOPLE.csv K` instead.
+
+use sortition::generate::DutchPool;
+use sortition::{
+    Algorithm, HouseholdColumn, Instance, Phase, SelectOptions, load_instance, select,
+};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let inst: Instance = if args.first().map(String::as_str) == Some("file") {
+        let k: usize = args[3].parse().expect("K");
+        load_instance(
+            args[1].as_ref(),
+            args[2].as_ref(),
+            k,
+            &HouseholdColumn::Auto,
+        )
+        .expect("instance")
+    } else {
+        let num = |i: usize, d: u64| args.get(i).map_or(d, |s| s.parse().expect("number"));
+        let pool = DutchPool {
+            n: num(0, 500) as usize,
+            k: num(1, 50) as usize,
+            areas: num(2, 6) as usize,
+            categories: num(3, 6) as usize,
+            seed: num(4, 1),
+        };
+        let inst = pool.generate();
+        if let Some(dir) = args.get(5) {
+            std::fs::create_dir_all(dir).expect("out dir");
+            let f = |n: &str| std::fs::File::create(format!("{dir}/{n}")).expect("create");
+            sortition::write_categories(&inst, f("categories.csv")).expect("write");
+            sortition::write_people(&inst, f("respondents.csv")).expect("write");
+        }
+        inst
+    };
+    let algorithm = std::env::var("ALGORITHM")
+        .ok()
+        .map(|a| a.parse::<Algorithm>().expect("algorithm"))
+        .unwrap_or(Algorithm::Leximin);
+    let opts = SelectOptions {
+        algorithm,
+        seed: 1,
+        ..SelectOptions::default()
+    };
+    let start = Instant::now();
+    let mut lottery_start = None;
+    let verbose = std::env::var_os("VERBOSE").is_some();
+    let mut progress = |p: &sortition::Progress| {
+        if verbose {
+            eprintln!("[{:>7.2}s] {p}", start.elapsed().as_secs_f64());
+        }
+        if p.phase == Phase::Lottery {
+            lottery_start = Some(start.elapsed());
+        }
+    };
+    let sel = select(&inst, &opts, &mut progress, None).expect("selection");
+    let total = start.elapsed();
+    let fair = lottery_start.unwrap_or(total);
+    for p in &sel.lottery.panels {
+        assert_eq!(inst.check_panel(p), Ok(()));
+    }
+    let mut types: Vec<&Vec<usize>> = inst.people.iter().map(|p| &p.features).collect();
+    types.sort();
+    types.dedup();
+    println!(
+        "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6}",
+        inst.people.len(),
+        inst.panel_size,
+        inst.categories.len(),
+        types.len(),
+        algorithm,
+        fair.as_secs_f64(),
+        (total - fair).as_secs_f64(),
+        sel.min_probability(),
+        sel.distribution.len(),
+        sel.lottery.max_deviation
+    );
+}

@@ -1,0 +1,420 @@
+//! A small dense revised primal simplex for the column generation LPs.
+//!
+//! `max c·x  s.t.  A x = b,  x ≥ 0`, with `A` given by sparse columns. The basis
+//! inverse is kept explicitly (dense `m×m`) and updated by each pivot
+//! (`O(m²)`), and recomputed from scratch by Gauss–Jordan elimination with
+//! partial pivoting every `max(200, 2m)` pivots. Columns can be added
+//! between solves; the current basis stays primal feasible, so the next solve
+//! continues from it (the natural warm start of column generation). Entering
+//! columns are chosen by Devex pricing (approximate steepest edge), the ratio
+//! test is Harris's two-pass test; after a run of degenerate pivots the
+//! entering column is chosen by Bland's rule, which prevents cycling.
+
+use crate::error::{Result, SortitionError};
+
+const REFACTOR_EVERY: usize = 200;
+/// Degenerate pivots in a row before Bland's rule takes over.
+const BLAND_AFTER: usize = 1000;
+/// Reduced costs above this enter the basis.
+const OPT_TOL: f64 = 1e-10;
+/// Primal feasibility tolerance (Harris).
+const FEAS_TOL: f64 = 1e-10;
+/// Smallest pivot element accepted.
+const PIVOT_TOL: f64 = 1e-9;
+
+pub(crate) type Column = Vec<(usize, f64)>;
+
+fn reduced(col: &Column, cost: f64, y: &[f64]) -> f64 {
+    cost - col.iter().map(|&(r, v)| y[r] * v).sum::<f64>()
+}
+
+fn best_d(lp: &Lp, q: usize) -> f64 {
+    reduced(&lp.cols[q], lp.cost[q], &lp.y)
+}
+
+pub(crate) struct Lp {
+    m: usize,
+    cols: Vec<Column>,
+    cost: Vec<f64>,
+    b: Vec<f64>,
+    /// Column basic in each row.
+    basis: Vec<usize>,
+    /// Position in `basis`, or `usize::MAX` for non-basic columns.
+    pos: Vec<usize>,
+    /// Dense basis inverse, column-major: `binv[c*m + i] = (B⁻¹)_{ic}`.
+    binv: Vec<f64>,
+    /// Simplex multipliers `c_B B⁻¹`, updated by each pivot.
+    y: Vec<f64>,
+    xb: Vec<f64>,
+    since_refactor: usize,
+    /// Devex reference weights per column (approximate steepest edge).
+    devex: Vec<f64>,
+}
+
+fn err(msg: &str) -> SortitionError {
+    SortitionError::Solver(format!("simplex: {msg}"))
+}
+
+impl Lp {
+    /// A problem with the given columns and a starting basis (one column per
+    /// row) that must be primal feasible (`B⁻¹b ≥ 0` up to round-off).
+    pub fn new(b: Vec<f64>, cols: Vec<Column>, cost: Vec<f64>, basis: Vec<usize>) -> Result<Lp> {
+        let m = b.len();
+        if basis.len() != m {
+            return Err(err("basis size"));
+        }
+        let n_cols = cols.len();
+        let mut pos = vec![usize::MAX; cols.len()];
+        for (i, &j) in basis.iter().enumerate() {
+            pos[j] = i;
+        }
+        let mut lp = Lp {
+            m,
+            cols,
+            cost,
+            b,
+            basis,
+            pos,
+            binv: Vec::new(),
+            y: Vec::new(),
+            xb: Vec::new(),
+            since_refactor: 0,
+            devex: vec![1.0; n_cols],
+        };
+        lp.refactor()?;
+        if lp.xb.iter().any(|&x| x < -1e-7) {
+            return Err(err("starting basis is not feasible"));
+        }
+        Ok(lp)
+    }
+
+    pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+        self.cols.push(col);
+        self.cost.push(cost);
+        self.pos.push(usize::MAX);
+        self.devex.push(1.0);
+        self.cols.len() - 1
+    }
+
+    /// Recomputes `B⁻¹` and `x_B` from scratch.
+    fn refactor(&mut self) -> Result<()> {
+        let m = self.m;
+        // Singleton columns (slacks) pivot on their own row; only the other
+        // columns need a dense inverse. With the rows permuted so,
+        // B = [[C_N, 0], [C_S, D]] (D diagonal) and
+        // B⁻¹ = [[G, 0], [−D⁻¹ C_S G, D⁻¹]], G = C_N⁻¹.
+        let mut row_single = vec![usize::MAX; m]; // row -> basis position
+        let mut others = Vec::new(); // basis positions of non-singletons
+        for (i, &j) in self.basis.iter().enumerate() {
+            let c = &self.cols[j];
+            if c.len() == 1 && row_single[c[0].0] == usize::MAX && c[0].1.abs() > 1e-9 {
+                row_single[c[0].0] = i;
+            } else {
+                others.push(i);
+            }
+        }
+        let rows_n: Vec<usize> = (0..m).filter(|&r| row_single[r] == usize::MAX).collect();
+        let k = others.len();
+        if rows_n.len() != k {
+            return Err(err("singular basis"));
+        }
+        let mut row_pos = vec![usize::MAX; m];
+        for (a, &r) in rows_n.iter().enumerate() {
+            row_pos[r] = a;
+        }
+        // Augmented [C_N | I], Gauss–Jordan with partial pivoting.
+        let w = 2 * k;
+        let mut a = vec![0.0; k * w];
+        for (c, &i) in others.iter().enumerate() {
+            for &(r, v) in &self.cols[self.basis[i]] {
+                if row_pos[r] != usize::MAX {
+                    a[row_pos[r] * w + c] = v;
+                }
+            }
+        }
+        for r in 0..k {
+            a[r * w + k + r] = 1.0;
+        }
+        for c in 0..k {
+            let p = (c..k)
+                .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
+                .expect("rows");
+            if a[p * w + c].abs() < 1e-11 {
+                return Err(err("singular basis"));
+            }
+            if p != c {
+                for q in 0..w {
+                    a.swap(c * w + q, p * w + q);
+                }
+            }
+            let piv = a[c * w + c];
+            for q in 0..w {
+                a[c * w + q] /= piv;
+            }
+            let (head, rest) = a.split_at_mut(c * w);
+            let (prow, tail) = rest.split_at_mut(w);
+            for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
+                let f = r[c];
+                if f != 0.0 {
+                    for q in c..w {
+                        r[q] -= f * prow[q];
+                    }
+                }
+            }
+        }
+        // G[a][b] = a[a*w + k + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
+        self.binv = vec![0.0; m * m];
+        for (ai, &pos) in others.iter().enumerate() {
+            for (bi, &r) in rows_n.iter().enumerate() {
+                self.binv[r * m + pos] = a[ai * w + k + bi];
+            }
+        }
+        for r in 0..m {
+            let pos = row_single[r];
+            if pos == usize::MAX {
+                continue;
+            }
+            let d = self.cols[self.basis[pos]][0].1;
+            self.binv[r * m + pos] = 1.0 / d;
+        }
+        // Rows of singleton positions: −D⁻¹ C_S G.
+        for (ai, &opos) in others.iter().enumerate() {
+            for &(r, v) in &self.cols[self.basis[opos]] {
+                let pos = row_single[r];
+                if pos == usize::MAX {
+                    continue;
+                }
+                let f = -v / self.cols[self.basis[pos]][0].1;
+                for (bi, &rn) in rows_n.iter().enumerate() {
+                    self.binv[rn * m + pos] += f * a[ai * w + k + bi];
+                }
+            }
+        }
+        self.xb = vec![0.0; m];
+        for (c, &bc) in self.b.iter().enumerate() {
+            if bc != 0.0 {
+                let col = &self.binv[c * m..(c + 1) * m];
+                for (x, v) in self.xb.iter_mut().zip(col) {
+                    *x += v * bc;
+                }
+            }
+        }
+        let cb: Vec<f64> = self.basis.iter().map(|&j| self.cost[j]).collect();
+        self.y = (0..m)
+            .map(|c| {
+                let col = &self.binv[c * m..(c + 1) * m];
+                col.iter().zip(&cb).map(|(x, y)| x * y).sum()
+            })
+            .collect();
+        for x in &mut self.xb {
+            if *x < 0.0 && *x > -1e-9 {
+                *x = 0.0;
+            }
+        }
+        self.since_refactor = 0;
+        Ok(())
+    }
+
+    /// Simplex multipliers `y = c_B B⁻¹`.
+    pub fn duals(&self) -> Vec<f64> {
+        self.y.clone()
+    }
+
+    fn reduced_cost(&self, j: usize, y: &[f64]) -> f64 {
+        reduced(&self.cols[j], self.cost[j], y)
+    }
+
+    /// Runs the primal simplex to optimality.
+    pub fn solve(&mut self) -> Result<()> {
+        let m = self.m;
+        let mut degenerate = 0usize;
+        let mut u = vec![0.0; m];
+        let max_pivots = 50 * (m + self.cols.len()) + 10_000;
+        for _ in 0..max_pivots {
+            let y = &self.y;
+            let bland = degenerate > BLAND_AFTER;
+            // Devex pricing: largest d_j² / w_j among improving columns.
+            let mut enter = None;
+            let mut best = 0.0;
+            for j in 0..self.cols.len() {
+                if self.pos[j] != usize::MAX {
+                    continue;
+                }
+                let d = self.reduced_cost(j, y);
+                if d > OPT_TOL {
+                    if bland {
+                        enter = Some(j);
+                        break;
+                    }
+                    let score = d * d / self.devex[j];
+                    if score > best {
+                        enter = Some(j);
+                        best = score;
+                    }
+                }
+            }
+            let Some(q) = enter else {
+                return Ok(());
+            };
+            let dq = best_d(self, q);
+            // u = B⁻¹ A_q
+            u.iter_mut().for_each(|x| *x = 0.0);
+            for &(r, v) in &self.cols[q] {
+                let col = &self.binv[r * m..(r + 1) * m];
+                for (ui, b) in u.iter_mut().zip(col) {
+                    *ui += b * v;
+                }
+            }
+            // Harris ratio test.
+            let mut tmax = f64::INFINITY;
+            for i in 0..m {
+                if u[i] > PIVOT_TOL {
+                    tmax = tmax.min((self.xb[i] + FEAS_TOL) / u[i]);
+                }
+            }
+            if tmax == f64::INFINITY {
+                return Err(err("unbounded"));
+            }
+            let mut leave = None;
+            let mut best_u = 0.0;
+            for i in 0..m {
+                if u[i] > PIVOT_TOL && self.xb[i] / u[i] <= tmax {
+                    let better = if bland {
+                        leave.is_none_or(|l: usize| self.basis[i] < self.basis[l])
+                    } else {
+                        u[i] > best_u
+                    };
+                    if better {
+                        leave = Some(i);
+                        best_u = u[i];
+                    }
+                }
+            }
+            let r = leave.ok_or_else(|| err("no leaving row"))?;
+            // Devex weights from the pivot row α_r = (row r of B⁻¹)·A.
+            let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
+            let (arq, wq) = (u[r], self.devex[q]);
+            let mut reset = false;
+            for j in 0..self.cols.len() {
+                if self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                let arj: f64 = self.cols[j].iter().map(|&(row, v)| rho[row] * v).sum();
+                if arj != 0.0 {
+                    let ratio = arj / arq;
+                    let w = ratio * ratio * wq;
+                    if w > self.devex[j] {
+                        self.devex[j] = w;
+                        reset |= w > 1e8;
+                    }
+                }
+            }
+            self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);
+            if reset {
+                self.devex.iter_mut().for_each(|w| *w = 1.0);
+            }
+            let theta = (self.xb[r] / u[r]).max(0.0);
+            degenerate = if theta <= 1e-12 { degenerate + 1 } else { 0 };
+            for i in 0..m {
+                if i != r {
+                    self.xb[i] = (self.xb[i] - theta * u[i]).max(0.0);
+                }
+            }
+            self.xb[r] = theta;
+            // Pivot B⁻¹ on row r: row r /= u_r, row i -= u_i · row r.
+            let pr = u[r];
+            for c in 0..m {
+                let col = &mut self.binv[c * m..(c + 1) * m];
+                let x = col[r] / pr;
+                if x != 0.0 {
+                    for (v, ui) in col.iter_mut().zip(&u) {
+                        *v -= ui * x;
+                    }
+                }
+                col[r] = x;
+                // y' = y + d_q · (row r of the new B⁻¹)
+                self.y[c] += dq * x;
+            }
+            self.pos[self.basis[r]] = usize::MAX;
+            self.basis[r] = q;
+            self.pos[q] = r;
+            self.since_refactor += 1;
+            if self.since_refactor >= REFACTOR_EVERY.max(2 * m) {
+                self.refactor()?;
+            }
+        }
+        Err(err("pivot limit reached"))
+    }
+
+    /// The basic column of each row.
+    pub fn basis(&self) -> &[usize] {
+        &self.basis
+    }
+
+    /// Value of each column.
+    pub fn values(&self) -> Vec<f64> {
+        let mut x = vec![0.0; self.cols.len()];
+        for (i, &j) in self.basis.iter().enumerate() {
+            x[j] = self.xb[i].max(0.0);
+        }
+        x
+    }
+
+    pub fn objective(&self) -> f64 {
+        self.basis
+            .iter()
+            .zip(&self.xb)
+            .map(|(&j, x)| self.cost[j] * x)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_a_small_lp_and_warm_starts() {
+        // max 3x + 2y  s.t.  x + y + s1 = 4,  x + 3y + s2 = 6,  x,y,s >= 0.
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (1, 3.0)],
+            vec![(0, 1.0)],
+            vec![(1, 1.0)],
+        ];
+        let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
+        lp.solve().unwrap();
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        let y = lp.duals();
+        assert!((y[0] - 3.0).abs() < 1e-9 && y[1].abs() < 1e-9);
+        // A new column z with cost 5 and usage (1, 1): optimum 20 at z = 4.
+        let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
+        lp.solve().unwrap();
+        assert!((lp.objective() - 20.0).abs() < 1e-9);
+        assert!((lp.values()[z] - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn degenerate_lp_terminates() {
+        // Highly degenerate: max x1 + x2 + x3 with many tight rows at the origin.
+        let m = 6;
+        let mut cols: Vec<Column> = Vec::new();
+        for j in 0..3 {
+            cols.push(
+                (0..m)
+                    .map(|r| (r, if (r + j) % 2 == 0 { 1.0 } else { 0.5 }))
+                    .collect(),
+            );
+        }
+        for r in 0..m {
+            cols.push(vec![(r, 1.0)]);
+        }
+        let mut b = vec![0.0; m];
+        b[m - 1] = 1.0;
+        let mut cost = vec![1.0, 1.0, 1.0];
+        cost.extend(vec![0.0; m]);
+        let mut lp = Lp::new(b, cols, cost, (3..3 + m).collect()).unwrap();
+        lp.solve().unwrap();
+        assert!(lp.objective().abs() < 1e-9);
+    }
+}
