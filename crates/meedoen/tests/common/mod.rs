@@ -50,25 +50,32 @@ pub enum Backend {
 ///     app.login("inwoner@haarlem.demo").await;
 /// });
 /// ```
+///
+/// With a changed configuration: `both_backends!(name, config = |c| c.x = y, |app| ...)`.
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, |$app:ident| $body:expr) => {
+        $crate::both_backends!($name, config = |_| {}, |$app| $body);
+    };
+    ($name:ident, config = $tweak:expr, |$app:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::common::TestApp::start($crate::common::Backend::Sqlite)
-                    .await
-                    .expect("SQLite is always available");
+                let $app =
+                    $crate::common::TestApp::start_with($crate::common::Backend::Sqlite, $tweak)
+                        .await
+                        .expect("SQLite is always available");
                 $body.await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let Some($app) =
-                    $crate::common::TestApp::start($crate::common::Backend::Postgres).await
+                    $crate::common::TestApp::start_with($crate::common::Backend::Postgres, $tweak)
+                        .await
                 else {
                     return;
                 };
@@ -502,7 +509,7 @@ impl Session {
         let resp = req
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+            .unwrap_or_else(|e| panic!("GET {}: {e}", short(path)));
         self.finish("GET", path, resp).await
     }
 
@@ -574,7 +581,7 @@ impl Session {
             .body(body)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+            .unwrap_or_else(|e| panic!("POST {}: {e}", short(path)));
         self.finish("POST", path, resp).await
     }
 
@@ -686,14 +693,14 @@ impl Page {
     /// The start of the body, for failure messages.
     pub fn excerpt(&self) -> String {
         let text = visible_text(&self.body);
-        let short: String = text.chars().take(600).collect();
+        let start: String = text.chars().take(600).collect();
         format!(
             "{} {} -> {} (location: {:?})\n{}",
             self.method,
-            self.path,
+            short(&self.path),
             self.status,
             self.location(),
-            short
+            start
         )
     }
 
@@ -713,6 +720,17 @@ impl Page {
         assert!(
             self.body.contains(needle),
             "expected {needle:?} in {}",
+            self.excerpt()
+        );
+        self
+    }
+
+    /// Assert that the visible text (tags removed, entities decoded) contains `needle`.
+    #[track_caller]
+    pub fn assert_text_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.text().contains(needle),
+            "expected {needle:?} in the text of {}",
             self.excerpt()
         );
         self
@@ -835,12 +853,22 @@ impl Page {
     }
 }
 
+/// A path shortened for messages.
+pub fn short(path: &str) -> String {
+    if path.chars().count() > 200 {
+        format!("{}…", path.chars().take(200).collect::<String>())
+    } else {
+        path.to_string()
+    }
+}
+
 pub fn html_unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&#34;", "\"")
         .replace("&#39;", "'")
+        .replace("&#38;", "&")
         .replace("&#x27;", "'")
         .replace("&#x2F;", "/")
         .replace("&#x2f;", "/")

@@ -202,6 +202,24 @@ async fn fillers(app: &TestApp, tenant: &str) -> Fillers {
         .await
         .expect("tenant");
     f.owned("file", file.expect("logo stored"));
+    // Trajecten: a closed trajectory (its reports are public; staff actions on it change
+    // nothing) and one of its reactions. The plan step is a number 1..=STEPS.
+    let traject: i64 = sqlx::query_scalar(
+        "SELECT id FROM trajectories WHERE tenant_id = $1 AND status = 'gesloten' ORDER BY id LIMIT 1",
+    )
+    .bind(tenant_id)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a closed trajectory in the demo");
+    f.owned("id", traject);
+    let reaction: i64 =
+        sqlx::query_scalar("SELECT id FROM reactions WHERE trajectory_id = $1 ORDER BY id LIMIT 1")
+            .bind(traject)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("a reaction on the closed trajectory");
+    f.owned("reaction", reaction);
+    f.set("step", 1);
     // A login link (from the development outbox).
     let visitor = app.new_session();
     let to = format!("access-test@{tenant}.example");
@@ -240,6 +258,15 @@ fn verdict(page: &Page) -> &'static str {
             _ => "allowed",
         }
     }
+}
+
+/// The login page a redirect points at exists and has the password form.
+async fn login_page_ok(s: &Session, redirect: &Page) -> bool {
+    let Some(to) = redirect.location() else {
+        return false;
+    };
+    let p = s.get(to).await;
+    p.status.as_u16() == 200 && p.body.contains("name=\"password\"")
 }
 
 async fn request(s: &Session, spec: &RouteSpec, path: &str) -> Page {
@@ -296,7 +323,7 @@ both_backends!(every_route_with_every_role, |app| async move {
                             || page.status.as_u16() < 400
                             || page.status.as_u16() == 410)
                 }
-                Expect::LoginRedirect => got == "login-redirect",
+                Expect::LoginRedirect => got == "login-redirect" && login_page_ok(&s, &page).await,
                 Expect::Forbidden => page.status.as_u16() == 403,
             };
             failures.check(ok, || {
