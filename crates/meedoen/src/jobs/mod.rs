@@ -135,7 +135,7 @@ impl JobRunner {
         let worker_id = format!(
             "{}-{}",
             std::process::id(),
-            crate::web::security::random_token()[..8].to_string()
+            &crate::web::security::random_token()[..8]
         );
         JobRunner {
             db,

@@ -240,7 +240,7 @@ pub fn fmt_int(lang: Lang, n: i64) -> String {
     };
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);

@@ -478,13 +478,13 @@ pub fn parse_areas_geojson(
             ));
             continue;
         };
-        if let Some(gm) = gemeente_code {
-            if code.get(2..6) != gm.get(2..6) {
-                problems.push(format!(
-                    "Gebied {n} ({code}): hoort niet bij gemeente {gm}."
-                ));
-                continue;
-            }
+        if let Some(gm) = gemeente_code
+            && code.get(2..6) != gm.get(2..6)
+        {
+            problems.push(format!(
+                "Gebied {n} ({code}): hoort niet bij gemeente {gm}."
+            ));
+            continue;
         }
         let Some(name) =
             get(&["statnaam", "naam", "name"]).filter(|s| !s.is_empty() && s.len() <= 200)
@@ -493,13 +493,13 @@ pub fn parse_areas_geojson(
             continue;
         };
         let geometry = f.get("geometry").filter(|g| !g.is_null());
-        if let Some(g) = geometry {
-            if super::geo::geometry_polygons(g).is_empty() {
-                problems.push(format!(
-                    "Gebied {n} ({code}): de geometrie is geen (Multi)Polygon."
-                ));
-                continue;
-            }
+        if let Some(g) = geometry
+            && super::geo::geometry_polygons(g).is_empty()
+        {
+            problems.push(format!(
+                "Gebied {n} ({code}): de geometrie is geen (Multi)Polygon."
+            ));
+            continue;
         }
         out.push(ImportedArea {
             parent_code: parent_code(&code),
@@ -1136,10 +1136,10 @@ pub async fn theme_save(
             v.error("primary", "kern.admin.theme.low_contrast_white");
         }
     }
-    if let Some(c3) = contrast(&accent, "#ffffff") {
-        if c3 < 3.0 {
-            v.error("accent", "kern.admin.theme.low_contrast_accent");
-        }
+    if let Some(c3) = contrast(&accent, "#ffffff")
+        && c3 < 3.0
+    {
+        v.error("accent", "kern.admin.theme.low_contrast_accent");
     }
     let logo = mp.file("logo");
     if let Some(l) = logo {

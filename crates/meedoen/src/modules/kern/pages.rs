@@ -438,10 +438,10 @@ pub async fn account_password(
     let mut v = Validator::new(&ctx, &form);
     let current = form.raw("current").to_string();
     let existing = accounts::password_hash(&state.db, user.id).await?;
-    if let Some(h) = &existing {
-        if !crate::web::security::verify_password(&current, h) {
-            v.error("current", "kern.account.wrong_password");
-        }
+    if let Some(h) = &existing
+        && !crate::web::security::verify_password(&current, h)
+    {
+        v.error("current", "kern.account.wrong_password");
     }
     let hash = super::auth::check_new_password(&mut v, "new");
     let errors = v.finish();

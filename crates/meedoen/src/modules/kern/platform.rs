@@ -56,11 +56,10 @@ pub async fn create_tenant(
     }
     let region = v.optional_text("region", 100);
     let cbs_code = form.get("cbs_code").to_uppercase();
-    if !cbs_code.is_empty()
-        && !(cbs_code.len() == 6
-            && cbs_code.starts_with("GM")
-            && cbs_code[2..].chars().all(|c| c.is_ascii_digit()))
-    {
+    let valid_cbs = cbs_code.len() == 6
+        && cbs_code.starts_with("GM")
+        && cbs_code[2..].chars().all(|c| c.is_ascii_digit());
+    if !cbs_code.is_empty() && !valid_cbs {
         v.error("cbs_code", "kern.platform.bad_cbs");
     }
     let mut errors = v.finish();

@@ -48,10 +48,10 @@ const TTL: Duration = Duration::from_secs(5);
 
 impl TenantCache {
     pub async fn by_slug(&self, db: &Db, slug: &str) -> Result<Option<Arc<Tenant>>, DbError> {
-        if let Some((t, at)) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(slug) {
-            if at.elapsed() < TTL {
-                return Ok(Some(t.clone()));
-            }
+        if let Some((t, at)) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(slug)
+            && at.elapsed() < TTL
+        {
+            return Ok(Some(t.clone()));
         }
         if slug.len() > 64 {
             return Ok(None);
