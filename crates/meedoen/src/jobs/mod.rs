@@ -83,6 +83,10 @@ pub struct JobCtx {
 
 impl JobCtx {
     /// Record progress (`done` of `total`) with a short message for the page.
+    ///
+    /// Never call this while holding a write transaction ([`crate::db::Db::begin`]): on
+    /// SQLite that transaction holds the only writer connection and this call would wait
+    /// for it until the pool times out.
     pub async fn progress(&self, done: i64, total: i64, message: &str) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE jobs SET progress_done = $1, progress_total = $2, message = $3 WHERE id = $4",

@@ -107,23 +107,24 @@ where
     }
 }
 
-fn login_url(parts: &Parts) -> String {
+/// The login page for a request: the municipality's when the route has one (`{tenant}`),
+/// the platform's otherwise, with the way back.
+async fn login_url(parts: &mut Parts) -> String {
     let path = parts
         .uri
         .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let slug = path
-        .trim_start_matches('/')
-        .split(['/', '?'])
-        .next()
-        .unwrap_or("");
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let slug = RawPathParams::from_request_parts(parts, &())
+        .await
+        .ok()
+        .and_then(|p| {
+            p.iter()
+                .find(|(k, _)| *k == "tenant")
+                .map(|(_, v)| v.to_string())
+        });
     let back: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
-    let base = if slug.is_empty() || slug == "inloggen" || slug == "platform" {
-        String::new()
-    } else {
-        format!("/{slug}")
-    };
+    let base = slug.map(|s| format!("/{s}")).unwrap_or_default();
     format!("{base}/inloggen?terug={back}")
 }
 
@@ -145,7 +146,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
         match ctx.user {
             Some(u) => Ok(LoggedIn(u)),
             None => Err(AppError::LoginRequired {
-                login_url: login_url(parts),
+                login_url: login_url(parts).await,
             }),
         }
     }

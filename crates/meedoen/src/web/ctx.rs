@@ -271,7 +271,18 @@ pub async fn context_layer(
     req.extensions_mut().insert(ctx.clone());
     let is_api = path.starts_with("/api/");
 
-    let mut resp = next.run(req).await;
+    // A NUL byte (%00) in the path or query would reach the database through path and
+    // query extractors; PostgreSQL cannot store or compare it in text: refuse it here.
+    let has_nul = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|p| p.as_str().to_ascii_lowercase().contains("%00"));
+    let mut resp = if has_nul {
+        AppError::BadRequest("Het adres bevat tekens die niet zijn toegestaan.".into())
+            .into_response()
+    } else {
+        next.run(req).await
+    };
 
     // Error pages.
     let status = resp.status();

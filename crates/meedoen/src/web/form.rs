@@ -46,8 +46,9 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             return Err(AppError::UnsupportedMediaType);
         }
         let bytes = body_bytes(req).await?;
+        // NUL is never meaningful in a form and PostgreSQL cannot store it in text.
         let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .map(|(k, v)| (k.replace('\0', ""), v.replace('\0', "")))
             .collect();
         let form = Form { fields };
         if !csrf_ok(&ctx, form.raw(CSRF_FIELD)) {
@@ -174,7 +175,7 @@ impl<S: Send + Sync> FromRequest<S> for MultipartForm {
                 None => out
                     .form
                     .fields
-                    .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+                    .push((name, String::from_utf8_lossy(&bytes).replace('\0', ""))),
             }
         }
         if !csrf_ok(&ctx, out.form.raw(CSRF_FIELD)) {

@@ -163,6 +163,8 @@ async fn not_found() -> impl IntoResponse {
 
 /// The whole application: every module's routes behind the shared middleware.
 pub fn router(state: AppState) -> Router {
+    // Install the metrics recorder before the first request, not at the first scrape.
+    let _ = metrics_handle();
     let routes = crate::modules::routes();
     routes
         .router

@@ -615,8 +615,13 @@ pub async fn import_areas(
     };
     sorted.sort_by_key(|a| rank(&a.kind));
     let total = sorted.len() as i64;
+    // Progress is written before the transaction: on SQLite the one writer connection is
+    // held by the transaction, so a progress write inside it would wait for itself.
+    if let Some(j) = job {
+        j.progress(0, total, "gebieden opslaan").await?;
+    }
     let mut tx = state.db.begin().await?;
-    for (i, a) in sorted.iter().enumerate() {
+    for a in &sorted {
         let parent: Option<i64> = match &a.parent_code {
             Some(pc) => {
                 sqlx::query_scalar("SELECT id FROM areas WHERE tenant_id = $1 AND code = $2")
@@ -640,11 +645,6 @@ pub async fn import_areas(
         .bind(&a.geometry)
         .execute(&mut *tx)
         .await?;
-        if let Some(j) = job
-            && i % 20 == 0
-        {
-            j.progress(i as i64, total, "gebieden opslaan").await?;
-        }
     }
     tx.commit().await?;
     areas::invalidate(tenant_id);
