@@ -11,3 +11,4 @@ mod kern_admin;
 mod kern_auth;
 mod kern_input;
 mod kern_platform;
+mod trajecten;

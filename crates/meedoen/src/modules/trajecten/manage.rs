@@ -92,9 +92,8 @@ pub async fn create(
     s: Staff,
     form: Form,
 ) -> AppResult<Response> {
-    let mut v = Validator::new(&ctx, &form);
-    let title = v.text("title", 200);
-    let errors = v.finish();
+    let title = form.get("title");
+    let errors = validate_step(&state, &ctx, &s, 1, &form).await?;
     if !errors.is_empty() {
         return step_page(
             &state,
@@ -344,14 +343,18 @@ async fn step_page(
             .map(|(st, name, key)| MissingView {
                 step: st,
                 href: format!("{b}/{}/stap/{st}#{name}", t.id),
-                text: tf(
-                    ctx.lang,
-                    key,
-                    &[
-                        ("stap", ctx.t(plan::step_key(st))),
-                        ("veld", ctx.t(&format!("trajecten.field.{name}"))),
-                    ],
-                ),
+                text: if key == "trajecten.missing.field" {
+                    tf(
+                        ctx.lang,
+                        key,
+                        &[
+                            ("stap", ctx.t(plan::step_key(st))),
+                            ("veld", ctx.t(&format!("trajecten.field.{name}"))),
+                        ],
+                    )
+                } else {
+                    ctx.t(key).to_string()
+                },
             })
             .collect(),
         _ => Vec::new(),
