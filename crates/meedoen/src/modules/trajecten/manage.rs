@@ -300,11 +300,11 @@ async fn step_page(
                 ),
                 starts_on: val(
                     &format!("phase{i}_starts_on"),
-                    p.map(|p| p.starts_on.clone()).unwrap_or_default(),
+                    p.map(|p| form_date(&p.starts_on)).unwrap_or_default(),
                 ),
                 ends_on: val(
                     &format!("phase{i}_ends_on"),
-                    p.map(|p| p.ends_on.clone()).unwrap_or_default(),
+                    p.map(|p| form_date(&p.ends_on)).unwrap_or_default(),
                 ),
             }
         })
@@ -324,7 +324,8 @@ async fn step_page(
                 ),
                 held_on: val(
                     &format!("activity{i}_held_on"),
-                    a.and_then(|a| a.held_on.clone()).unwrap_or_default(),
+                    a.and_then(|a| a.held_on.as_deref().map(form_date))
+                        .unwrap_or_default(),
                 ),
                 place: val(
                     &format!("activity{i}_place"),
@@ -408,7 +409,7 @@ async fn step_page(
         feedback_on: val(
             "feedback_on",
             t.as_ref()
-                .and_then(|t| t.feedback_on.clone())
+                .and_then(|t| t.feedback_on.as_deref().map(form_date))
                 .unwrap_or_default(),
         ),
         reactions_open: match typed {
@@ -551,6 +552,14 @@ fn activity_input(form: &Form, i: usize) -> ActivityRow {
         held_on: form.get(&format!("activity{i}_held_on")),
         place: form.get(&format!("activity{i}_place")),
         description: form.get(&format!("activity{i}_description")),
+    }
+}
+
+/// A stored ISO date as typed in the forms: day-month-year.
+fn form_date(iso: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
+        Ok(d) => d.format("%d-%m-%Y").to_string(),
+        Err(_) => iso.to_string(),
     }
 }
 
