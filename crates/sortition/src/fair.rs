@@ -5,16 +5,18 @@
 //! type panels with weights summing to 1; the selection probability of a person of
 //! type `t` is `sum_P w_P * count_P[t] / n_t`.
 //!
-//! **Maximin stage.** Over the panels found so far, the dual LP
-//! `min ŷ - Σ_{t fixed} f_t y_t  s.t.  Σ_{t unfixed} y_t = 1,
-//! Σ_t count_P[t]/n_t · y_t ≤ ŷ for every panel P, y ≥ 0`
-//! is solved; its optimum is the best achievable minimum over unfixed types
-//! given the fixed ones (`p_t ≥ f_t`). The pricing integer program then looks for
-//! a feasible panel with `Σ_t count[t] · y_t/n_t > ŷ`, i.e. a violated dual
-//! constraint; it is added and the dual re-solved (warm, by dual simplex) until
-//! none exists. Then `y` is an optimal dual of the full problem, and by
-//! complementary slackness every unfixed type with `y_t > 0` has probability
-//! exactly the optimum in every optimal distribution: those types are fixed.
+//! **Maximin stage.** Over the panels found so far, the LP
+//! `max z  s.t.  Σ_P w_P = 1,  Σ_P w_P·count_P[t]/n_t ≥ z (t unfixed),
+//! ≥ f_t (t fixed),  w ≥ 0` is solved by our primal simplex
+//! ([`crate::simplex`]); its simplex multipliers are the dual of the paper:
+//! prices `y_t ≥ 0` with `Σ_{t unfixed} y_t = 1` and a cap `ŷ` (the multiplier of
+//! `Σ w = 1`) such that no panel in the LP has `Σ_t count_P[t]·y_t/n_t > ŷ`. The
+//! pricing integer program then looks for a feasible panel above the cap (a
+//! violated dual constraint); it enters the LP as a new column, and the LP is
+//! re-solved from its current basis, until none exists. Then `y` is an optimal
+//! dual of the full problem, and by complementary slackness every unfixed type
+//! with `y_t > 0` has probability exactly the optimum in every optimal
+//! distribution: those types are fixed.
 //! **LEXIMIN** repeats stages until every type is fixed, **maximin** stops after
 //! the first. The last stage's LP solution gives the weights.
 //!
