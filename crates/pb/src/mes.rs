@@ -56,27 +56,29 @@ impl MesInstance {
         ballots: impl IntoIterator<Item = Vec<(usize, u64)>>,
     ) -> MesInstance {
         let m = cost.len();
-        let mut keys: std::collections::HashMap<Vec<(usize, u64)>, u32> =
-            std::collections::HashMap::new();
+        // Group identical ballots by sorting (no hashing of long ballots).
+        let mut all: Vec<Vec<(usize, u64)>> = ballots
+            .into_iter()
+            .map(|mut items| {
+                items.retain(|&(_, u)| u > 0);
+                items.sort_unstable();
+                items.dedup_by_key(|x| x.0);
+                items
+            })
+            .collect();
+        let n = all.len() as u64;
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_by(|&a, &b| all[a].cmp(&all[b]).then(a.cmp(&b)));
         let mut group_members: Vec<Vec<usize>> = Vec::new();
         let mut group_items: Vec<Vec<(usize, u64)>> = Vec::new();
-        let mut n = 0u64;
-        for (bi, mut items) in ballots.into_iter().enumerate() {
-            n += 1;
-            items.retain(|&(_, u)| u > 0);
-            items.sort_unstable();
-            items.dedup_by_key(|x| x.0);
-            let g = match keys.get(&items) {
-                Some(&g) => g,
-                None => {
-                    group_members.push(Vec::new());
-                    group_items.push(items.clone());
-                    let g = (group_members.len() - 1) as u32;
-                    keys.insert(items, g);
-                    g
-                }
-            };
-            group_members[g as usize].push(bi);
+        for &bi in &order {
+            if group_items.last() != Some(&all[bi]) {
+                group_members.push(Vec::new());
+                group_items.push(std::mem::take(&mut all[bi]));
+            } else {
+                all[bi].clear();
+            }
+            group_members.last_mut().unwrap().push(bi);
         }
         let mut supporters: Vec<Vec<(u32, u64)>> = vec![Vec::new(); m];
         for (g, items) in group_items.iter().enumerate() {

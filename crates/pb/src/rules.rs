@@ -2,7 +2,9 @@
 //! completion.
 //!
 //! All money is handled as integers (base units) or exact rationals
-//! ([`num_rational::BigRational`]); no floating point decides anything.
+//! ([`num_rational::BigRational`]). Floating point is only a filter: a decision is taken in
+//! floating point only when its margin exceeds a proven bound on the rounding error, and with
+//! exact rationals otherwise (see [`crate::mes`]).
 //!
 //! ## MES
 //! Every voter starts with the endowment `E = budget / n` (n = number of ballots, empty ones
@@ -13,10 +15,9 @@
 //! the affordable project with the least `ρ` is chosen (ties: the tie-break order), each
 //! supporter pays `min(b_i, ρ·u_ij)`, and the run stops when nothing is affordable.
 //!
-//! Voters with the same ballot are merged, and voters with equal remaining money are kept in
-//! one *class*, so a round costs one pass over the ballots plus rational arithmetic per class.
-//! A project's `ρ` can only grow during a run, so stale values are lower bounds and only the
-//! front of a priority queue is recomputed.
+//! Voters with the same ballot are merged into one group. A project's `ρ` can only grow
+//! during a run, so stale values are lower bounds and only the front of a priority queue is
+//! recomputed each round.
 //!
 //! ## Add1 completion without one run per currency unit
 //! `mes-add1` raises the endowment by one currency unit per voter (the budget by `n`) until the
@@ -30,13 +31,15 @@
 //! can only fall and `ρ_s` can only fall as `E` grows (`ρ_k(E) ≥ ρ_k(E_b)`,
 //! `ρ_s(E) ≤ ρ_s(E_a)`). The certified stretch is found by galloping and bisection on the
 //! integer steps; MES is re-run only where the certificate fails, i.e. around the endowments
-//! where the outcome really changes. A budget of 10^9 costs about as many runs as one of 10^5.
+//! where the outcome really changes. Where the outcome changes at nearly every step, the
+//! certification backs off (it is tried after 1, 2, 4, ... plain steps) so that it costs
+//! little. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection adds a
+//! logarithmic number of certifications per change).
 
 use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
