@@ -7,7 +7,11 @@ use std::process::ExitCode;
 mod cli;
 
 #[derive(Parser)]
-#[command(name = "meedoen", version, about = "Meedoen: participatieplatform voor gemeenten")]
+#[command(
+    name = "meedoen",
+    version,
+    about = "Meedoen: participatieplatform voor gemeenten"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
