@@ -54,8 +54,9 @@ export class Visitor {
   /** Open a URL (start of a journey, or a link from an e-mail). */
   async open(pathOrUrl) {
     const url = pathOrUrl.startsWith("http") ? pathOrUrl : this.base + pathOrUrl;
-    await this.page.goto(url, { waitUntil: "load", timeout: NAV_TIMEOUT });
+    const resp = await this.page.goto(url, { waitUntil: "load", timeout: NAV_TIMEOUT });
     await this.scan();
+    return resp;
   }
 
   // ---------- finding things ----------
