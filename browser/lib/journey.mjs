@@ -190,6 +190,21 @@ export class Visitor {
     if ((await loc.isChecked()) !== checked) throw new Error(`Space did not toggle checkbox "${label}"`);
   }
 
+  /** Tab to a drop-down list and move with the arrow keys to the option `optionText`. */
+  async select(label, optionText, opts = {}) {
+    await this.tabTo({ label, ...opts }, opts);
+    const loc = this.locate({ label, ...opts }).nth(opts.nth ?? 0);
+    const current = () => loc.evaluate((el) => el.options[el.selectedIndex]?.text.trim());
+    const total = await loc.evaluate((el) => el.options.length);
+    for (const key of ["ArrowDown", "ArrowUp"]) {
+      for (let i = 0; i <= total; i++) {
+        if ((await current()) === optionText) return;
+        await this.page.keyboard.press(key);
+      }
+    }
+    throw new Error(`could not choose "${optionText}" in "${label}" with the arrow keys`);
+  }
+
   /** Tab into a radio group and move with the arrow keys to the option `label`. */
   async choose(label, opts = {}) {
     const target = { role: "radio", name: label, ...opts };
