@@ -1,14 +1,13 @@
 // The administrator of Haarlem adds a colleague and gives a role, edits the
 // participation ladder, tries an unreadable house style colour and fixes it, and reads
 // the audit log and the outbox. Keyboard only.
+import { loginWithPassword } from "../lib/login.mjs";
+
 export const title = "Administrator manages users and roles, ladder, theme; reads audit log and outbox";
 
 export default async function (t) {
   const v = await t.visitor("administrator");
-  await v.open("/haarlem/inloggen");
-  await v.fill("E-mailadres", "beheerder@haarlem.demo", { nth: 0 });
-  await v.fill("Wachtwoord", "meedoen-demo");
-  await v.submit("Inloggen");
+  await loginWithPassword(v, "beheerder@haarlem.demo");
   await v.follow("Beheer");
   await v.expectPath("/haarlem/beheer");
 

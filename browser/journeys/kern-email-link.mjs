@@ -1,5 +1,7 @@
 // A new resident asks for a login link, reads it in the e-mail (the development outbox,
 // read by the administrator) and logs in with it. Keyboard only.
+import { loginWithPassword } from "../lib/login.mjs";
+
 export const title = "New resident logs in with a link from an e-mail";
 
 export default async function (t) {
@@ -13,10 +15,7 @@ export default async function (t) {
 
   // Without an SMTP server the mail waits in the outbox that the administrator reads.
   const admin = await t.visitor("administrator");
-  await admin.open("/haarlem/inloggen");
-  await admin.fill("E-mailadres", "beheerder@haarlem.demo", { nth: 0 });
-  await admin.fill("Wachtwoord", "meedoen-demo");
-  await admin.submit("Inloggen");
+  await loginWithPassword(admin, "beheerder@haarlem.demo");
   await admin.follow("Beheer");
   await admin.follow("Verstuurde e-mail");
   await admin.expectText("Aan noor@example.nl");

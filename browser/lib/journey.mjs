@@ -54,8 +54,9 @@ export class Visitor {
   /** Open a URL (start of a journey, or a link from an e-mail). */
   async open(pathOrUrl) {
     const url = pathOrUrl.startsWith("http") ? pathOrUrl : this.base + pathOrUrl;
-    await this.page.goto(url, { waitUntil: "load", timeout: NAV_TIMEOUT });
+    const resp = await this.page.goto(url, { waitUntil: "load", timeout: NAV_TIMEOUT });
     await this.scan();
+    return resp;
   }
 
   // ---------- finding things ----------
@@ -187,6 +188,21 @@ export class Visitor {
     const loc = this.locate(target).nth(opts.nth ?? 0);
     if ((await loc.isChecked()) !== checked) await this.page.keyboard.press("Space");
     if ((await loc.isChecked()) !== checked) throw new Error(`Space did not toggle checkbox "${label}"`);
+  }
+
+  /** Tab to a drop-down list and move with the arrow keys to the option `optionText`. */
+  async select(label, optionText, opts = {}) {
+    await this.tabTo({ label, ...opts }, opts);
+    const loc = this.locate({ label, ...opts }).nth(opts.nth ?? 0);
+    const current = () => loc.evaluate((el) => el.options[el.selectedIndex]?.text.trim());
+    const total = await loc.evaluate((el) => el.options.length);
+    for (const key of ["ArrowDown", "ArrowUp"]) {
+      for (let i = 0; i <= total; i++) {
+        if ((await current()) === optionText) return;
+        await this.page.keyboard.press(key);
+      }
+    }
+    throw new Error(`could not choose "${optionText}" in "${label}" with the arrow keys`);
   }
 
   /** Tab into a radio group and move with the arrow keys to the option `label`. */

@@ -180,11 +180,14 @@ fn shape(path: &str) -> String {
 struct Crawl {
     pages: Vec<Page>,
     forms: Vec<HtmlForm>,
+    /// Links (not seeds) that answered 404.
+    broken: Vec<String>,
 }
 
 /// Visit up to `limit` pages reachable from `seeds`, following links within the app.
 async fn crawl(s: &Session, seeds: &[String], limit: usize) -> Crawl {
     let mut queue: VecDeque<String> = seeds.iter().cloned().collect();
+    let mut broken = Vec::new();
     let mut seen_paths = BTreeSet::new();
     let mut shapes: std::collections::BTreeMap<String, usize> = Default::default();
     let mut pages = Vec::new();
@@ -204,6 +207,9 @@ async fn crawl(s: &Session, seeds: &[String], limit: usize) -> Crawl {
         }
         *n += 1;
         let page = s.get(&path).await;
+        if page.status.as_u16() == 404 && !seeds.contains(&path) {
+            broken.push(path.clone());
+        }
         let html = page
             .header("content-type")
             .is_some_and(|c| c.starts_with("text/html"));
@@ -224,7 +230,11 @@ async fn crawl(s: &Session, seeds: &[String], limit: usize) -> Crawl {
         }
         pages.push(page);
     }
-    Crawl { pages, forms }
+    Crawl {
+        pages,
+        forms,
+        broken,
+    }
 }
 
 fn seeds_for(tenant: &str) -> Vec<String> {
@@ -344,6 +354,9 @@ both_backends!(hostile_input_on_every_form, |app| async move {
             if p.status.is_server_error() {
                 failures.push(format!("crawl as {v:?}: {}", p.excerpt()));
             }
+        }
+        for b in &c.broken {
+            failures.push(format!("broken link as {v:?}: {b} answers 404"));
         }
         for f in c.forms {
             // Logging out would only end the throwaway session; it has no input.
