@@ -65,7 +65,7 @@ pub async fn home_sections(
 
 /// Per wijk, the number of things going on there (shades the map).
 pub async fn area_counts(state: &AppState, tenant_id: i64) -> AppResult<HashMap<i64, i64>> {
-    Ok(trajecten::store::counts_per_area(&state.db, tenant_id).await?)
+    trajecten::public::counts(state, tenant_id).await
 }
 
 /// Where the result of a finished job can be seen.

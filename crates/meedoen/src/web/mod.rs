@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod cache;
 pub mod ctx;
 pub mod error;
 pub mod form;
@@ -32,6 +33,8 @@ pub struct Inner {
     pub secret: Vec<u8>,
     pub tenants: TenantCache,
     pub jobs: JobRunner,
+    /// Short-lived data behind public pages; see [`cache`].
+    pub cache: cache::Cache,
 }
 
 #[derive(Clone)]
@@ -54,6 +57,7 @@ impl AppState {
             secret,
             tenants: TenantCache::default(),
             jobs,
+            cache: cache::Cache::default(),
         })))
     }
 }

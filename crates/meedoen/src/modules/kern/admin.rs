@@ -648,6 +648,7 @@ pub async fn import_areas(
     }
     tx.commit().await?;
     areas::invalidate(tenant_id);
+    state.cache.invalidate_tenant(tenant_id);
     Ok(sorted.len())
 }
 
@@ -889,6 +890,7 @@ pub async fn ladder_save(
     )
     .await?;
     tx.commit().await?;
+    state.cache.invalidate_tenant(a.tenant.id);
     Ok(redirect_with_flash(
         &format!("{}/ladder", base(&a)),
         "kern.flash.saved",
@@ -1049,6 +1051,7 @@ pub async fn topics_save(
         }
     }
     tx.commit().await?;
+    state.cache.invalidate_tenant(a.tenant.id);
     Ok(redirect_with_flash(
         &format!("{}/themas", base(&a)),
         "kern.flash.saved",

@@ -130,6 +130,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     let next = if form.get("action") == "save" { 1 } else { 2 };
     Ok(redirect_with_flash(
         &format!("{}/{id}/stap/{next}", base(&s)),
@@ -734,6 +735,7 @@ pub async fn step_save(
     )
     .await?;
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     let next = if form.get("action") == "save" || n == STEPS {
         n
     } else {
@@ -800,6 +802,7 @@ pub async fn publish(
         .await?;
     }
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     Ok(redirect_with_flash(
         &format!("/{}/trajecten/{}", s.tenant.slug, t.id),
         "trajecten.flash.published",
@@ -966,6 +969,7 @@ pub async fn gids_submit(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     let advice = advice_view(&state, s.tenant.id, &answers).await?;
     render(&tpl(FieldErrors::new(), Some(advice)))
 }
@@ -1000,6 +1004,7 @@ pub async fn gids_apply(
     )
     .await?;
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     Ok(redirect_with_flash(
         &format!("{}/{}/stap/5", base(&s), t.id),
         "trajecten.flash.level_applied",
@@ -1168,6 +1173,7 @@ pub async fn process(
         }
     }
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     Ok(redirect_with_flash(
         &format!("{}/{}/reacties#reactie-{rid}", base(&s), t.id),
         "trajecten.flash.processed",
@@ -1270,6 +1276,7 @@ pub async fn close(
     )
     .await?;
     tx.commit().await?;
+    super::public::invalidate(&state, s.tenant.id);
     Ok(redirect_with_flash(
         &format!("/{}/trajecten/{}/eindverslag", s.tenant.slug, t.id),
         "trajecten.flash.closed",

@@ -21,6 +21,22 @@ use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 20;
 
+/// Published trajectories per wijk (cached briefly; see [`invalidate`]).
+pub async fn counts(state: &AppState, tenant_id: i64) -> AppResult<HashMap<i64, i64>> {
+    let c = state
+        .cache
+        .get_or_load(format!("{tenant_id}:traj:counts"), || {
+            store::counts_per_area(&state.db, tenant_id)
+        })
+        .await?;
+    Ok((*c).clone())
+}
+
+/// Forget cached trajectory data of a municipality: every write calls this.
+pub fn invalidate(state: &AppState, tenant_id: i64) {
+    state.cache.invalidate_prefix(&format!("{tenant_id}:traj:"));
+}
+
 pub fn is_staff(ctx: &Ctx, tenant_id: i64) -> bool {
     use crate::web::access::Capability;
     ctx.user
@@ -37,9 +53,13 @@ pub async fn visible(
     id: &str,
 ) -> AppResult<Trajectory> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let t = store::get(&state.db, tenant_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let t = state
+        .cache
+        .get_or_load(format!("{tenant_id}:traj:row:{id}"), || {
+            store::get(&state.db, tenant_id, id)
+        })
+        .await?;
+    let t = (*t).clone().ok_or(AppError::NotFound)?;
     if t.is_public() || is_staff(ctx, tenant_id) {
         Ok(t)
     } else {
@@ -113,8 +133,17 @@ pub async fn list(
         stage,
         include_drafts: false,
     };
-    let (items, total) =
-        store::list(&state.db, tenant.id, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let key = format!(
+        "{}:traj:list:{:?}:{:?}:{:?}:{page}",
+        tenant.id, area, topic, stage
+    );
+    let listed = state
+        .cache
+        .get_or_load(key, || {
+            store::list(&state.db, tenant.id, &f, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        })
+        .await?;
+    let (items, total) = (listed.0.clone(), listed.1);
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let base = format!("/{}/trajecten", tenant.slug);
     let query = |p: i64| {
@@ -131,7 +160,7 @@ pub async fn list(
         s.append_pair("pagina", &p.to_string());
         format!("{base}?{}", s.finish())
     };
-    let counts = store::counts_per_area(&state.db, tenant.id).await?;
+    let counts = counts(&state, tenant.id).await?;
     let slug = tenant.slug.clone();
     let map = areas::draw_map(
         &state.db,
@@ -143,14 +172,21 @@ pub async fn list(
         |a| format!("/{slug}/trajecten?gebied={}", a.id),
     )
     .await?;
-    let mut wijken = areas::of_tenant(&state.db, tenant.id, Some("wijk")).await?;
-    wijken.sort_by(|a, b| a.name.cmp(&b.name));
+    let filters = state
+        .cache
+        .get_or_load(format!("{}:traj:filters", tenant.id), || async {
+            let mut wijken = areas::of_tenant(&state.db, tenant.id, Some("wijk")).await?;
+            wijken.sort_by(|a, b| a.name.cmp(&b.name));
+            let topics = topics_of(&state.db, tenant.id).await?;
+            Ok::<_, sqlx::Error>((wijken, topics))
+        })
+        .await?;
     render(&ListTpl {
         c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("trajecten.list.title")),
         cards: items.into_iter().map(|t| card(&ctx, t)).collect(),
         total: fmt_int(ctx.lang, total),
-        areas: wijken,
-        topics: topics_of(&state.db, tenant.id).await?,
+        areas: filters.0.clone(),
+        topics: filters.1.clone(),
         stages: Stage::PUBLIC
             .iter()
             .map(|s| (s.key(), ctx.t(s.label_key())))
@@ -165,6 +201,28 @@ pub async fn list(
         map,
         base,
     })
+}
+
+/// What the trajectory page shows besides the trajectory itself, cached per trajectory.
+pub struct Bundle {
+    pub phases: Vec<Phase>,
+    pub activities: Vec<Activity>,
+    pub reactions: Vec<Reaction>,
+    pub ladder: Vec<LadderLevel>,
+}
+
+async fn bundle(state: &AppState, tenant_id: i64, id: i64) -> AppResult<std::sync::Arc<Bundle>> {
+    Ok(state
+        .cache
+        .get_or_load(format!("{tenant_id}:traj:show:{id}"), || async {
+            Ok::<_, sqlx::Error>(Bundle {
+                phases: store::phases(&state.db, id).await?,
+                activities: store::activities(&state.db, id).await?,
+                reactions: store::reactions(&state.db, id, false).await?,
+                ladder: ladder_of(&state.db, tenant_id).await?,
+            })
+        })
+        .await?)
 }
 
 pub struct PhaseView {
@@ -215,9 +273,11 @@ async fn show_page(
     form: Option<&Form>,
 ) -> AppResult<Response> {
     let today = store::today();
-    let phases = store::phases(&state.db, t.id)
-        .await?
-        .into_iter()
+    let bundle = bundle(state, tenant.id, t.id).await?;
+    let phases = bundle
+        .phases
+        .iter()
+        .cloned()
         .map(|p| {
             let (k, key) = if t.status == "gesloten" || p.ends_on < today {
                 ("done", "trajecten.timeline.done")
@@ -238,9 +298,10 @@ async fn show_page(
             }
         })
         .collect();
-    let activities = store::activities(&state.db, t.id)
-        .await?
-        .into_iter()
+    let activities = bundle
+        .activities
+        .iter()
+        .cloned()
         .map(|a| {
             let d = a
                 .held_on
@@ -252,7 +313,7 @@ async fn show_page(
         })
         .collect();
     let staff = is_staff(ctx, tenant.id);
-    let all = store::reactions(&state.db, t.id, false).await?;
+    let all = bundle.reactions.clone();
     let tally = store::tally(&all);
     let me = ctx.user_id();
     let reactions = all
@@ -264,7 +325,7 @@ async fn show_page(
             r,
         })
         .collect();
-    let ladder = ladder_of(&state.db, tenant.id).await?;
+    let ladder = &bundle.ladder;
     let level = t
         .ladder_position
         .and_then(|p| ladder.iter().find(|l| l.position == p).cloned());
@@ -369,6 +430,7 @@ pub async fn react(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
+    invalidate(&state, tenant.id);
     Ok(redirect_with_flash(
         &format!("/{}/trajecten/{}#reactie-{rid}", tenant.slug, t.id),
         "trajecten.flash.reacted",
@@ -433,15 +495,21 @@ pub async fn home_section(
     ctx: &Ctx,
     tenant: &TenantCtx,
 ) -> AppResult<crate::modules::kern::pages::HomeSection> {
-    let mut cards = Vec::new();
-    for st in [Stage::Loopt, Stage::Binnenkort] {
-        let f = Filter {
-            stage: Some(st),
-            ..Default::default()
-        };
-        let (items, _) = store::list(&state.db, tenant.id, &f, 6, 0).await?;
-        cards.extend(items.into_iter().map(|t| card(ctx, t)));
-    }
+    let items = state
+        .cache
+        .get_or_load(format!("{}:traj:home", tenant.id), || async {
+            let mut items = Vec::new();
+            for st in [Stage::Loopt, Stage::Binnenkort] {
+                let f = Filter {
+                    stage: Some(st),
+                    ..Default::default()
+                };
+                items.extend(store::list(&state.db, tenant.id, &f, 6, 0).await?.0);
+            }
+            Ok::<_, sqlx::Error>(items)
+        })
+        .await?;
+    let mut cards: Vec<Card> = items.iter().cloned().map(|t| card(ctx, t)).collect();
     cards.truncate(6);
     let html = HomeTpl {
         c: ctx,
