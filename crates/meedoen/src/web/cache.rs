@@ -12,7 +12,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-type Entry = (Instant, Arc<dyn Any + Send + Sync>);
+/// When it was stored, the value, and whether a request is already refreshing it.
+type Entry = (Instant, Arc<dyn Any + Send + Sync>, bool);
 
 pub struct Cache {
     ttl: Duration,
@@ -44,19 +45,37 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        if let Some((at, v)) = self.lock().get(&key)
-            && at.elapsed() < self.ttl
-            && let Ok(v) = v.clone().downcast::<T>()
         {
-            return Ok(v);
+            // An expired entry is still served while one request refreshes it, so that many
+            // requests arriving together do not all load the same data (no stampede).
+            let mut map = self.lock();
+            if let Some((at, v, refreshing)) = map.get_mut(&key)
+                && let Ok(v) = v.clone().downcast::<T>()
+            {
+                // A refresh whose request was cancelled must not keep the old value forever.
+                let age = at.elapsed();
+                if age < self.ttl || (*refreshing && age < self.ttl * 4) {
+                    return Ok(v);
+                }
+                *refreshing = true;
+            }
         }
-        let v = Arc::new(load().await?);
+        let loaded = load().await;
         let mut map = self.lock();
+        let v = match loaded {
+            Ok(v) => Arc::new(v),
+            Err(e) => {
+                if let Some(entry) = map.get_mut(&key) {
+                    entry.2 = false;
+                }
+                return Err(e);
+            }
+        };
         if map.len() > 10_000 {
             let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
+            map.retain(|_, (at, _, _)| at.elapsed() < ttl);
         }
-        map.insert(key, (Instant::now(), v.clone()));
+        map.insert(key, (Instant::now(), v.clone(), false));
         Ok(v)
     }
 
@@ -92,9 +111,18 @@ mod tests {
         // Errors are not cached.
         let r: Result<Arc<u32>, &str> = c.get_or_load("b".into(), || async { Err("x") }).await;
         assert!(r.is_err());
+        // An expired entry is reloaded by the next request.
         let expired = Cache::new(Duration::ZERO);
         expired.get_or_load("k".into(), load).await.unwrap();
         expired.get_or_load("k".into(), load).await.unwrap();
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
+        // While one request refreshes an expired entry, others get the stale value.
+        let short = Cache::new(Duration::from_millis(50));
+        short.get_or_load("k".into(), load).await.unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 5);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        short.lock().get_mut("k").unwrap().2 = true;
+        short.get_or_load("k".into(), load).await.unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 5);
     }
 }

@@ -72,10 +72,17 @@ pub async fn tenant_home(
         |a| format!("/{slug}/trajecten?gebied={}", a.id),
     )
     .await?;
-    let population = areas::of_tenant(&state.db, tenant.id, Some("gemeente"))
+    let population = state
+        .cache
+        .get_or_load(format!("{}:kern:population", tenant.id), || async {
+            Ok::<_, sqlx::Error>(
+                areas::of_tenant(&state.db, tenant.id, Some("gemeente"))
+                    .await?
+                    .first()
+                    .and_then(|a| a.population),
+            )
+        })
         .await?
-        .first()
-        .and_then(|a| a.population)
         .map(|p| fmt_int(ctx.lang, p))
         .unwrap_or_default();
     render(&TenantHomeTpl {
