@@ -179,6 +179,7 @@ pub struct PhaseRow {
     pub ends_on: String,
 }
 
+#[derive(Default)]
 pub struct ActivityRow {
     pub i: usize,
     pub title: String,
@@ -286,57 +287,32 @@ async fn step_page(
         ),
         None => (Vec::new(), Vec::new()),
     };
+    // Rows show what was typed when a form comes back with errors, else what is stored.
     let phases = (1..=PHASE_ROWS)
         .map(|i| {
-            let p = phases_db.get(i - 1);
+            let p = match typed {
+                Some(f) => phase_input(f, i),
+                None => phases_db.get(i - 1).map(stored_phase).unwrap_or_default(),
+            };
             PhaseRow {
                 i,
-                name: val(
-                    &format!("phase{i}_name"),
-                    p.map(|p| p.name.clone()).unwrap_or_default(),
-                ),
-                description: val(
-                    &format!("phase{i}_description"),
-                    p.map(|p| p.description.clone()).unwrap_or_default(),
-                ),
-                starts_on: val(
-                    &format!("phase{i}_starts_on"),
-                    p.map(|p| form_date(&p.starts_on)).unwrap_or_default(),
-                ),
-                ends_on: val(
-                    &format!("phase{i}_ends_on"),
-                    p.map(|p| form_date(&p.ends_on)).unwrap_or_default(),
-                ),
+                name: p.name,
+                description: p.description,
+                starts_on: p.starts_on,
+                ends_on: p.ends_on,
             }
         })
         .collect();
     let activities = (1..=ACTIVITY_ROWS)
-        .map(|i| {
-            let a = acts_db.get(i - 1);
-            ActivityRow {
-                i,
-                title: val(
-                    &format!("activity{i}_title"),
-                    a.map(|a| a.title.clone()).unwrap_or_default(),
-                ),
-                form: val(
-                    &format!("activity{i}_form"),
-                    a.map(|a| a.form.clone()).unwrap_or_default(),
-                ),
-                held_on: val(
-                    &format!("activity{i}_held_on"),
-                    a.and_then(|a| a.held_on.as_deref().map(form_date))
-                        .unwrap_or_default(),
-                ),
-                place: val(
-                    &format!("activity{i}_place"),
-                    a.map(|a| a.place.clone()).unwrap_or_default(),
-                ),
-                description: val(
-                    &format!("activity{i}_description"),
-                    a.map(|a| a.description.clone()).unwrap_or_default(),
-                ),
-            }
+        .map(|i| match typed {
+            Some(f) => activity_input(f, i),
+            None => acts_db
+                .get(i - 1)
+                .map(|a| stored_activity(i, a))
+                .unwrap_or_else(|| ActivityRow {
+                    i,
+                    ..Default::default()
+                }),
         })
         .collect();
     let missing = match &t {
@@ -361,8 +337,19 @@ async fn step_page(
             .collect(),
         _ => Vec::new(),
     };
-    let mut wijken = areas::of_tenant(&state.db, s.tenant.id, Some("wijk")).await?;
-    wijken.sort_by(|a, b| a.name.cmp(&b.name));
+    // Only the steps that show them need the area, theme and ladder choices.
+    let (wijken, topics) = if step == 1 {
+        let mut wijken = areas::of_tenant(&state.db, s.tenant.id, Some("wijk")).await?;
+        wijken.sort_by(|a, b| a.name.cmp(&b.name));
+        (wijken, topics_of(&state.db, s.tenant.id).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let ladder = if step == 5 {
+        ladder_of(&state.db, s.tenant.id).await?
+    } else {
+        Vec::new()
+    };
     let title = match &t {
         Some(t) => format!("{} · {}", ctx.t(plan::step_key(step)), t.title),
         None => ctx.t("trajecten.manage.new").to_string(),
@@ -377,7 +364,7 @@ async fn step_page(
         steps,
         fields,
         areas: wijken,
-        topics: topics_of(&state.db, s.tenant.id).await?,
+        topics,
         area_id: val(
             "area_id",
             t.as_ref()
@@ -392,7 +379,7 @@ async fn step_page(
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
         ),
-        ladder: ladder_of(&state.db, s.tenant.id).await?,
+        ladder,
         ladder_position: val(
             "ladder_position",
             t.as_ref()
@@ -534,6 +521,26 @@ async fn validate_step(
         _ => {}
     }
     Ok(v.finish())
+}
+
+fn stored_phase(p: &store::Phase) -> PhaseInput {
+    PhaseInput {
+        name: p.name.clone(),
+        description: p.description.clone(),
+        starts_on: form_date(&p.starts_on),
+        ends_on: form_date(&p.ends_on),
+    }
+}
+
+fn stored_activity(i: usize, a: &store::Activity) -> ActivityRow {
+    ActivityRow {
+        i,
+        title: a.title.clone(),
+        form: a.form.clone(),
+        held_on: a.held_on.as_deref().map(form_date).unwrap_or_default(),
+        place: a.place.clone(),
+        description: a.description.clone(),
+    }
 }
 
 fn phase_input(form: &Form, i: usize) -> PhaseInput {
@@ -1203,16 +1210,42 @@ pub async fn close_form(
 ) -> AppResult<Response> {
     let t = load(&state, &s, &id).await?;
     let tally = store::tally(&store::reactions(&state.db, t.id, false).await?);
-    render(&CloseTpl {
-        c: Chrome::new(&ctx, Some(&s.tenant), ctx.t("trajecten.close.title")),
-        action: format!("{}/{}/afsluiten", base(&s), t.id),
-        reactions_href: format!("{}/{}/reacties", base(&s), t.id),
-        open: tally.open,
-        errors: FieldErrors::new(),
-        conclusion: t.conclusion.clone(),
-        lessons: t.lessons.clone(),
+    close_page(
+        &ctx,
+        &s,
+        StatusCode::OK,
+        tally.open,
+        FieldErrors::new(),
+        t.conclusion.clone(),
+        t.lessons.clone(),
         t,
-    })
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn close_page(
+    ctx: &Ctx,
+    s: &Staff,
+    status: StatusCode,
+    open: i64,
+    errors: FieldErrors,
+    conclusion: String,
+    lessons: String,
+    t: Trajectory,
+) -> AppResult<Response> {
+    render_status(
+        status,
+        &CloseTpl {
+            c: Chrome::new(ctx, Some(&s.tenant), ctx.t("trajecten.close.title")),
+            action: format!("{}/{}/afsluiten", base(s), t.id),
+            reactions_href: format!("{}/{}/reacties", base(s), t.id),
+            open,
+            errors,
+            conclusion,
+            lessons,
+            t,
+        },
+    )
 }
 
 pub async fn close(
@@ -1240,18 +1273,15 @@ pub async fn close(
                 Redirect::to(&format!("/{}/trajecten/{}", s.tenant.slug, t.id)).into_response(),
             );
         }
-        return render_status(
+        return close_page(
+            &ctx,
+            &s,
             StatusCode::UNPROCESSABLE_ENTITY,
-            &CloseTpl {
-                c: Chrome::new(&ctx, Some(&s.tenant), ctx.t("trajecten.close.title")),
-                action: format!("{}/{}/afsluiten", base(&s), t.id),
-                reactions_href: format!("{}/{}/reacties", base(&s), t.id),
-                open: tally.open,
-                errors,
-                conclusion,
-                lessons,
-                t,
-            },
+            tally.open,
+            errors,
+            conclusion,
+            lessons,
+            t,
         );
     }
     let mut tx = state.db.begin().await?;
