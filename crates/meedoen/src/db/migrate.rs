@@ -41,18 +41,38 @@ fn checksum(sql: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Apply every pending migration. Returns the versions applied now.
+/// The PostgreSQL advisory lock key that serialises migrators ("meedoen" in ASCII).
+const LOCK_KEY: i64 = 0x6d65_6564_6f65_6e;
+
+/// Hold the migration lock until `tx` ends. Two instances starting at once against one
+/// PostgreSQL would otherwise both see a migration as pending and both apply it. On SQLite
+/// `Db::begin` already takes the database's single write lock (`BEGIN IMMEDIATE`).
+async fn lock(tx: &mut super::Tx, backend: Backend) -> Result<(), DbError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOCK_KEY)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Apply every pending migration. Returns the versions applied now. Safe to run from
+/// several processes at once: each migration is checked and applied under a lock.
 pub async fn run(db: &Db) -> Result<Vec<i64>, MigrateError> {
-    db.writer()
-        .execute(
-            "CREATE TABLE IF NOT EXISTS meedoen_migrations (\
-               version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, \
-               applied_at BIGINT NOT NULL)",
-        )
-        .await?;
+    let mut tx = db.begin().await?;
+    lock(&mut tx, db.backend()).await?;
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS meedoen_migrations (\
+           version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, \
+           applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    tx.commit().await?;
     let mut applied = Vec::new();
     for &(version, name, sql) in MIGRATIONS {
         let mut tx = db.begin().await?;
+        lock(&mut tx, db.backend()).await?;
         let row = sqlx::query("SELECT checksum FROM meedoen_migrations WHERE version = $1")
             .bind(version)
             .fetch_optional(&mut *tx)

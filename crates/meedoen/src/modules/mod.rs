@@ -37,12 +37,17 @@ pub fn public_nav(_base: &str) -> Vec<(String, &'static str)> {
 
 /// Staff navigation entries: (href, message key, roles that see it).
 pub fn staff_nav(base: &str) -> Vec<(String, &'static str, &'static [Role])> {
-    use crate::web::access::{Administer, Capability, ManageParticipation};
+    use crate::web::access::{Administer, Capability, ManageParticipation, Moderate};
     vec![
         (
             format!("{base}/beheer/trajecten"),
             "trajecten.nav.manage",
             ManageParticipation::ROLES,
+        ),
+        (
+            format!("{base}/moderatie"),
+            "trajecten.nav.moderate",
+            Moderate::ROLES,
         ),
         (
             format!("{base}/beheer"),

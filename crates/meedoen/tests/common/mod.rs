@@ -159,7 +159,53 @@ async fn pg_sweep_stale(admin: &str) {
 }
 
 /// Removes the test database when the test ends (also when it panics).
-enum DbGuard {
+/// An empty database of the given backend (a temporary SQLite file, or a new PostgreSQL
+/// database dropped when the guard goes). `None` only when PostgreSQL tests may be skipped.
+pub async fn fresh_database(backend: Backend) -> Option<(String, DbGuard)> {
+    let made = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::Builder::new()
+                .prefix("meedoen-test-")
+                .tempdir()
+                .expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, DbGuard::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin = pg_admin_url();
+            let name = format!(
+                "meedoen_t_{}_{:016x}",
+                std::process::id(),
+                rand::random::<u64>()
+            );
+            static SWEPT: std::sync::Once = std::sync::Once::new();
+            let mut first = false;
+            SWEPT.call_once(|| first = true);
+            if first {
+                pg_sweep_stale(&admin).await;
+            }
+            if let Err(e) = pg_admin_exec(&admin, &format!("CREATE DATABASE \"{name}\"")).await {
+                if skip_pg_allowed() {
+                    eprintln!(
+                        "SKIPPED: PostgreSQL test (MEEDOEN_TEST_SKIP_PG=1; {admin} unreachable: {e})"
+                    );
+                    return None;
+                }
+                panic!(
+                    "PostgreSQL is not reachable at {admin} ({e}).\n\
+                     The PostgreSQL tests must run: use scripts/test (it starts a PostgreSQL \
+                     when none runs), set MEEDOEN_TEST_PG_URL to a server where user may create \
+                     databases, or set MEEDOEN_TEST_SKIP_PG=1 for a local run without them."
+                );
+            }
+            let url = pg_url_with_db(&admin, &name);
+            (url, DbGuard::Postgres { admin, name })
+        }
+    };
+    Some(made)
+}
+
+pub enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin: String, name: String },
 }
@@ -235,47 +281,7 @@ impl TestApp {
                     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
             )
             .try_init();
-        let (url, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::Builder::new()
-                    .prefix("meedoen-test-")
-                    .tempdir()
-                    .expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (url, DbGuard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let admin = pg_admin_url();
-                let name = format!(
-                    "meedoen_t_{}_{:016x}",
-                    std::process::id(),
-                    rand::random::<u64>()
-                );
-                static SWEPT: std::sync::Once = std::sync::Once::new();
-                let mut first = false;
-                SWEPT.call_once(|| first = true);
-                if first {
-                    pg_sweep_stale(&admin).await;
-                }
-                if let Err(e) = pg_admin_exec(&admin, &format!("CREATE DATABASE \"{name}\"")).await
-                {
-                    if skip_pg_allowed() {
-                        eprintln!(
-                            "SKIPPED: PostgreSQL test (MEEDOEN_TEST_SKIP_PG=1; {admin} unreachable: {e})"
-                        );
-                        return None;
-                    }
-                    panic!(
-                        "PostgreSQL is not reachable at {admin} ({e}).\n\
-                         The PostgreSQL tests must run: use scripts/test (it starts a PostgreSQL \
-                         when none runs), set MEEDOEN_TEST_PG_URL to a server where user may create \
-                         databases, or set MEEDOEN_TEST_SKIP_PG=1 for a local run without them."
-                    );
-                }
-                let url = pg_url_with_db(&admin, &name);
-                (url, DbGuard::Postgres { admin, name })
-            }
-        };
+        let (url, guard) = fresh_database(backend).await?;
         let db = Db::connect(&url).await.expect("connect test database");
         meedoen::db::migrate::run(&db).await.expect("migrate");
 

@@ -310,3 +310,35 @@ both_backends!(language_switch, |app| async move {
         .await
         .assert_contains("<html lang=\"nl\"");
 });
+
+both_backends!(migrations_are_safe_to_run_concurrently, |app| async move {
+    // Two instances starting at the same time against one empty database: each migration
+    // is applied exactly once and neither start fails.
+    let (url, _guard) = crate::common::fresh_database(app.backend)
+        .await
+        .expect("a second database");
+    let a = meedoen::db::Db::connect(&url).await.expect("connect a");
+    let b = meedoen::db::Db::connect(&url).await.expect("connect b");
+    let (ra, rb) = tokio::join!(meedoen::db::migrate::run(&a), meedoen::db::migrate::run(&b));
+    let (ra, rb) = (ra.expect("first migrator"), rb.expect("second migrator"));
+    let mut all: Vec<i64> = ra.iter().chain(rb.iter()).copied().collect();
+    all.sort_unstable();
+    let stored: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM meedoen_migrations ORDER BY version")
+            .fetch_all(a.pool())
+            .await
+            .expect("versions");
+    assert!(!stored.is_empty());
+    assert_eq!(
+        all, stored,
+        "every migration applied once, by one of the two"
+    );
+    assert!(
+        meedoen::db::migrate::run(&a)
+            .await
+            .expect("again")
+            .is_empty()
+    );
+    a.close().await;
+    b.close().await;
+});

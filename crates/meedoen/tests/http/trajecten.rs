@@ -539,3 +539,119 @@ both_backends!(
         anon.get("/haarlem/trajecten/1e9").await.assert_status(404);
     }
 );
+
+both_backends!(moderator_hides_and_shows_a_reaction, |app| async move {
+    let id = trajectory_id(&app, "Een groener en veiliger plein").await;
+    let resident = app.session_as("inwoner@haarlem.demo").await;
+    resident
+        .post_form(
+            &format!("/haarlem/trajecten/{id}/reageren"),
+            &[("body", "Scheldwoorden die hier niet horen")],
+        )
+        .await
+        .assert_status(303);
+    let rid: i64 = sqlx::query_scalar("SELECT MAX(id) FROM reactions WHERE trajectory_id = $1")
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("reaction");
+    let hide = format!("/haarlem/moderatie/{rid}/verbergen");
+    // Neither residents, other municipalities nor anonymous visitors may moderate.
+    resident
+        .post_form(&hide, &[("reason", "x y z")])
+        .await
+        .assert_status(403);
+    app.session_as("moderator@zaanstad.demo")
+        .await
+        .post_form(
+            &format!("/zaanstad/moderatie/{rid}/verbergen"),
+            &[("reason", "Spelregels")],
+        )
+        .await
+        .assert_status(404);
+    let moderator = app.session_as("moderator@haarlem.demo").await;
+    let list = moderator.get("/haarlem/moderatie").await;
+    list.assert_status(200)
+        .assert_contains("Scheldwoorden die hier niet horen");
+    // A reason is required; nothing changes without one.
+    moderator
+        .post_form(&hide, &[("reason", "")])
+        .await
+        .assert_status(422)
+        .assert_contains("id=\"reason-fout\"");
+    let hidden: i64 = sqlx::query_scalar("SELECT hidden FROM reactions WHERE id = $1")
+        .bind(rid)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("hidden");
+    assert_eq!(hidden, 0);
+    moderator
+        .post_form(&hide, &[("reason", "Beledigend (spelregel 2)")])
+        .await
+        .assert_redirect("/haarlem/moderatie");
+    // The public page keeps a placeholder with the reason, not the text.
+    let page = app
+        .new_session()
+        .get(&format!("/haarlem/trajecten/{id}"))
+        .await;
+    page.assert_status(200)
+        .assert_contains(&format!("id=\"reactie-{rid}\""))
+        .assert_contains("Deze reactie is verborgen door de moderatie.")
+        .assert_contains("Beledigend (spelregel 2)")
+        .assert_not_contains("Scheldwoorden die hier niet horen");
+    // Not in the API, counted nowhere, and the author is told (page and e-mail).
+    let api = app
+        .new_session()
+        .get(&format!("/api/v1/haarlem/trajecten/{id}"))
+        .await;
+    api.assert_not_contains("Scheldwoorden");
+    resident
+        .get("/haarlem/mijn-reacties")
+        .await
+        .assert_contains("Uw reactie is verborgen door de moderatie.");
+    let (subject, body) = app
+        .last_mail_to("haarlem", "inwoner@haarlem.demo")
+        .await
+        .expect("mail to the author");
+    assert!(subject.contains("verborgen"), "{subject}");
+    assert!(body.contains("Beledigend (spelregel 2)"), "{body}");
+    // The decision is in the audit log, with the reason.
+    let (action, summary): (String, String) = sqlx::query_as(
+        "SELECT action, summary FROM audit_log WHERE object_type = 'reaction' AND object_id = $1 \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(rid)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("audit");
+    assert_eq!(action, "reaction.hidden");
+    assert!(summary.contains("Beledigend"), "{summary}");
+    // The civil servant need not process it.
+    app.session_as("procesbegeleider@haarlem.demo")
+        .await
+        .get(&format!("/haarlem/beheer/trajecten/{id}/reacties"))
+        .await
+        .assert_contains("Een verborgen reactie hoeft niet verwerkt te worden.");
+    moderator
+        .get("/haarlem/moderatie?verborgen=1")
+        .await
+        .assert_contains("Beledigend (spelregel 2)");
+    // Shown again: the text is back and the log says so.
+    moderator
+        .post_form(&format!("/haarlem/moderatie/{rid}/tonen"), &[])
+        .await
+        .assert_redirect("/haarlem/moderatie");
+    app.new_session()
+        .get(&format!("/haarlem/trajecten/{id}"))
+        .await
+        .assert_contains("Scheldwoorden die hier niet horen");
+    let action: String = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE object_type = 'reaction' AND object_id = $1 \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(rid)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("audit");
+    assert_eq!(action, "reaction.shown");
+});

@@ -7,12 +7,13 @@ pub mod bench;
 pub mod demo;
 pub mod gids;
 pub mod manage;
+pub mod moderate;
 pub mod plan;
 pub mod public;
 pub mod report;
 pub mod store;
 
-use crate::web::access::ManageParticipation;
+use crate::web::access::{ManageParticipation, Moderate};
 use crate::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {
@@ -113,5 +114,20 @@ pub fn routes() -> Routes {
             "/{tenant}/beheer/trajecten/{id}/afsluiten",
             staff,
             manage::close,
+        )
+        .get(
+            "/{tenant}/moderatie",
+            Access::cap::<Moderate>(),
+            moderate::list,
+        )
+        .post(
+            "/{tenant}/moderatie/{reaction}/verbergen",
+            Access::cap::<Moderate>(),
+            moderate::hide,
+        )
+        .post(
+            "/{tenant}/moderatie/{reaction}/tonen",
+            Access::cap::<Moderate>(),
+            moderate::show,
         )
 }

@@ -218,7 +218,7 @@ async fn bundle(state: &AppState, tenant_id: i64, id: i64) -> AppResult<std::syn
             Ok::<_, sqlx::Error>(Bundle {
                 phases: store::phases(&state.db, id).await?,
                 activities: store::activities(&state.db, id).await?,
-                reactions: store::reactions(&state.db, id, false).await?,
+                reactions: store::reactions(&state.db, id, true).await?,
                 ladder: ladder_of(&state.db, tenant_id).await?,
             })
         })

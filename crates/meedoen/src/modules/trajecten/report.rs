@@ -50,7 +50,11 @@ pub async fn build(
     let tr = |k: &str| ctx.t(k).to_string();
     let phases = store::phases(&state.db, t.id).await?;
     let acts = store::activities(&state.db, t.id).await?;
-    let reactions = store::reactions(&state.db, t.id, false).await?;
+    // Hidden reactions are counted (the report says how many) but not reproduced.
+    let (hidden, reactions): (Vec<_>, Vec<_>) = store::reactions(&state.db, t.id, true)
+        .await?
+        .into_iter()
+        .partition(|r| r.hidden);
     let tally = store::tally(&reactions);
     let participants = {
         let mut ids: Vec<i64> = reactions.iter().filter_map(|r| r.user_id).collect();
@@ -114,6 +118,7 @@ pub async fn build(
         vec![tr("trajecten.reaction.status.niet"), tally.niet.to_string()],
         vec![tr("trajecten.reaction.status.open"), tally.open.to_string()],
         vec![tr("trajecten.report.total"), tally.total.to_string()],
+        vec![tr("trajecten.report.hidden"), hidden.len().to_string()],
     ];
     let tally_head = vec![
         tr("trajecten.report.col_status"),

@@ -359,6 +359,8 @@ pub struct Reaction {
     pub response: String,
     pub processed_at: Option<i64>,
     pub hidden: bool,
+    /// Why a moderator hid the reaction (shown in its place on the public page).
+    pub hidden_reason: String,
 }
 
 impl Reaction {
@@ -385,7 +387,7 @@ pub async fn reactions(
 ) -> Result<Vec<Reaction>, DbError> {
     let sql = format!(
         "SELECT r.id, r.activity_id, ac.title AS activity_title, r.user_id, r.author_name, r.body, \
-         r.created_at, r.status, r.response, r.processed_at, r.hidden \
+         r.created_at, r.status, r.response, r.processed_at, r.hidden, r.hidden_reason \
          FROM reactions r LEFT JOIN trajectory_activities ac ON ac.id = r.activity_id \
          WHERE r.trajectory_id = $1 {} ORDER BY r.created_at, r.id",
         if include_hidden {
@@ -412,6 +414,7 @@ pub async fn reactions(
                 response: r.try_get("response")?,
                 processed_at: r.try_get("processed_at")?,
                 hidden: flag(r.try_get("hidden")?),
+                hidden_reason: r.try_get("hidden_reason")?,
             })
         })
         .collect()
