@@ -4,7 +4,8 @@
 //! carries its title and language.
 //!
 //! Layout is deliberately simple: A4, one column, greedy line breaking on spaces using the
-//! font's advance widths (from skrifa), page breaks between lines.
+//! font's advance widths (from skrifa), page breaks between lines; tables get real columns
+//! (natural widths, shared out when too wide) with each cell wrapped in its column.
 
 use krilla::Document as KDoc;
 use krilla::SerializeSettings;
@@ -131,24 +132,29 @@ impl Document {
                     head,
                     rows,
                 } => {
-                    // Each row is one text line "a | b | c", so the PDF stays readable at any
-                    // column count; tagged as a table with a caption and a header row.
+                    // Real columns: each cell wrapped within its column, a row as tall as
+                    // its tallest cell, page breaks between rows; tagged TR > TH/TD per cell.
                     let mut children = Vec::new();
                     let cap = w.block(caption, Style::H3, 0.0);
                     children.push(Plan::Group(Tag::Caption.into(), vec![cap]));
-                    let h = w.block(&head.join(" | "), Style::Bold, 0.0);
+                    let widths = column_widths(head, rows, PAGE_W - 2.0 * MARGIN);
+                    let th = || Tag::TH(krilla::tagging::TableHeaderScope::Column).into();
+                    let cells = w.row(head, &widths, Style::Bold);
                     children.push(Plan::Group(
                         Tag::TR.into(),
-                        vec![Plan::Group(
-                            Tag::TH(krilla::tagging::TableHeaderScope::Column).into(),
-                            vec![h],
-                        )],
+                        cells
+                            .into_iter()
+                            .map(|c| Plan::Group(th(), vec![c]))
+                            .collect(),
                     ));
                     for r in rows {
-                        let l = w.block(&r.join(" | "), Style::Body, 0.0);
+                        let cells = w.row(r, &widths, Style::Body);
                         children.push(Plan::Group(
                             Tag::TR.into(),
-                            vec![Plan::Group(Tag::TD.into(), vec![l])],
+                            cells
+                                .into_iter()
+                                .map(|c| Plan::Group(Tag::TD.into(), vec![c]))
+                                .collect(),
                         ));
                     }
                     plan.push(Plan::Group(Tag::Table.into(), children));
@@ -358,6 +364,107 @@ impl Layout {
         self.y += size * 0.6;
         Plan::Lines(first..self.count)
     }
+
+    /// Lay out one table row; returns one plan leaf per cell. The row starts on a new page
+    /// when it does not fit on this one (unless it is taller than a page).
+    fn row(&mut self, cells: &[String], widths: &[f32], style: Style) -> Vec<Plan> {
+        if self.y < MARGIN {
+            self.y = MARGIN;
+        }
+        let size = style.size();
+        let leading = size * 1.4;
+        let wrapped: Vec<Vec<String>> = widths
+            .iter()
+            .enumerate()
+            .map(|(i, &wd)| {
+                let text = cells.get(i).map(String::as_str).unwrap_or("");
+                wrap(style.bold(), text, size, wd)
+            })
+            .collect();
+        let tallest = wrapped.iter().map(Vec::len).max().unwrap_or(1) as f32;
+        let height = tallest * leading;
+        if self.y + height > PAGE_H - MARGIN && height <= PAGE_H - 2.0 * MARGIN {
+            self.pages.push(std::mem::take(&mut self.current));
+            self.y = MARGIN;
+        }
+        let top = self.y;
+        let mut x = MARGIN;
+        let mut plans = Vec::with_capacity(widths.len());
+        let mut bottom = top;
+        for (lines, &wd) in wrapped.into_iter().zip(widths) {
+            let first = self.count;
+            let mut y = top;
+            for line in lines {
+                if y + leading > PAGE_H - MARGIN {
+                    // Only a row taller than a page gets here: continue it on the next.
+                    self.pages.push(std::mem::take(&mut self.current));
+                    y = MARGIN;
+                }
+                y += leading;
+                self.current.push((x, y, line, style));
+                self.count += 1;
+            }
+            bottom = bottom.max(y);
+            plans.push(Plan::Lines(first..self.count));
+            x += wd + COLUMN_GAP;
+        }
+        self.y = bottom + size * 0.5;
+        plans
+    }
+}
+
+/// Space between two table columns, in points.
+const COLUMN_GAP: f32 = 10.0;
+
+/// Column widths for a table that must fit `total` points: every column gets its natural
+/// width (its widest cell on one line) when all fit; otherwise the narrow columns keep
+/// theirs and the rest share what is left equally (water-filling), never below a minimum.
+fn column_widths(head: &[String], rows: &[Vec<String>], total: f32) -> Vec<f32> {
+    let n = head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    if n == 0 {
+        return Vec::new();
+    }
+    let size = Style::Body.size();
+    let mut natural = vec![0.0f32; n];
+    for (i, h) in head.iter().enumerate() {
+        natural[i] = natural[i].max(text_width(true, h, size));
+    }
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            let widest = c
+                .lines()
+                .map(|l| text_width(false, l, size))
+                .fold(0.0f32, f32::max);
+            natural[i] = natural[i].max(widest);
+        }
+    }
+    let avail = total - COLUMN_GAP * (n as f32 - 1.0);
+    let minimum = (avail / n as f32).min(40.0);
+    let mut width = vec![0.0f32; n];
+    let mut open: Vec<usize> = (0..n).collect();
+    let mut left = avail;
+    // Give every column that is narrower than an equal share of what is left its natural
+    // width; repeat until no such column remains, then share the rest equally.
+    loop {
+        let share = left / open.len() as f32;
+        let (small, wide): (Vec<usize>, Vec<usize>) =
+            open.iter().partition(|&&i| natural[i] <= share);
+        if small.is_empty() {
+            for &i in &wide {
+                width[i] = share.max(minimum);
+            }
+            break;
+        }
+        for &i in &small {
+            width[i] = natural[i].max(minimum.min(share));
+            left -= width[i];
+        }
+        if wide.is_empty() {
+            break;
+        }
+        open = wide;
+    }
+    width
 }
 
 fn draw_lines(
@@ -394,6 +501,75 @@ fn draw_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_columns_fit_the_page_and_keep_narrow_columns_whole() {
+        let head = vec![
+            "Status".to_string(),
+            "Toelichting".to_string(),
+            "Aantal".into(),
+        ];
+        let long = "Een lange toelichting die nooit op één regel past, ".repeat(8);
+        let rows = vec![vec!["overgenomen".to_string(), long.clone(), "12".into()]];
+        let total = PAGE_W - 2.0 * MARGIN;
+        let w = column_widths(&head, &rows, total);
+        assert_eq!(w.len(), 3);
+        let used: f32 = w.iter().sum::<f32>() + 2.0 * COLUMN_GAP;
+        assert!(used <= total + 0.01, "{used} > {total}");
+        // The short columns are as wide as their content (at least 40 pt); the long one
+        // takes the rest.
+        assert!((w[0] - text_width(false, "overgenomen", 10.5)).abs() < 0.01);
+        assert!((w[2] - text_width(true, "Aantal", 10.5).max(40.0)).abs() < 0.01);
+        assert!(w[1] > 300.0);
+        // Laid out, the long cell wraps within its column and the row's cells sit side by side.
+        let mut l = Layout::default();
+        let plans = l.row(&rows[0], &w, Style::Body);
+        assert_eq!(plans.len(), 3);
+        let xs: Vec<f32> = l.current.iter().map(|(x, ..)| *x).collect();
+        assert!(xs.iter().any(|&x| x > MARGIN + w[0]));
+        for (x, _, text, _) in &l.current {
+            if *x > MARGIN && *x < MARGIN + w[0] + w[1] + COLUMN_GAP {
+                assert!(text_width(false, text, 10.5) <= w[1] + 0.01, "{text}");
+            }
+        }
+        assert!(l.current.len() > 3, "the long cell takes several lines");
+        // Many narrow columns all get at least the minimum.
+        let many: Vec<String> = (0..30).map(|i| format!("kolom {i}")).collect();
+        let w = column_widths(&many, &[], total);
+        assert!(
+            w.iter()
+                .all(|&x| x >= (total - 29.0 * COLUMN_GAP) / 30.0 - 0.01)
+        );
+    }
+
+    #[test]
+    fn a_long_table_breaks_between_rows_and_renders() {
+        let mut d = Document::new("Tabel");
+        d.push(Block::Table {
+            caption: "Veel rijen".into(),
+            head: vec!["A".into(), "B".into()],
+            rows: (0..200)
+                .map(|i| vec![format!("rij {i}"), "tekst ".repeat(i % 40)])
+                .collect(),
+        });
+        let pdf = d.to_pdf().expect("pdf");
+        assert!(pdf.starts_with(b"%PDF"));
+        let mut l = Layout::default();
+        let w = vec![100.0, 300.0];
+        for i in 0..200 {
+            l.row(
+                &[format!("rij {i}"), "tekst ".repeat(i % 40)],
+                &w,
+                Style::Body,
+            );
+        }
+        assert!(l.pages.len() > 2);
+        for page in l.pages.iter().chain(std::iter::once(&l.current)) {
+            for (_, y, ..) in page {
+                assert!(*y <= PAGE_H - MARGIN + 0.01);
+            }
+        }
+    }
 
     #[test]
     fn wrapping_respects_the_width() {
