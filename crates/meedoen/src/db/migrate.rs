@@ -42,7 +42,7 @@ fn checksum(sql: &str) -> String {
 }
 
 /// The PostgreSQL advisory lock key that serialises migrators ("meedoen" in ASCII).
-const LOCK_KEY: i64 = 0x6d65_6564_6f65_6e;
+const LOCK_KEY: i64 = 0x006d_6565_646f_656e;
 
 /// Hold the migration lock until `tx` ends. Two instances starting at once against one
 /// PostgreSQL would otherwise both see a migration as pending and both apply it. On SQLite
