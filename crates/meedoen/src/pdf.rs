@@ -40,6 +40,8 @@ pub enum Block {
         head: Vec<String>,
         rows: Vec<Vec<String>>,
     },
+    /// Start a new page (letters: one per page). Nothing in HTML.
+    PageBreak,
 }
 
 #[derive(Clone, Debug)]
@@ -69,7 +71,14 @@ impl Document {
 
     /// Render as a tagged PDF.
     pub fn to_pdf(&self) -> anyhow::Result<Vec<u8>> {
-        // 1. Lay out every block into lines on pages, and plan the tag tree over line numbers.
+        let (w, plan) = self.layout();
+
+        // 2. Draw the pages; every line is one tagged span.
+        self.draw(w, plan)
+    }
+
+    /// Lay out every block into lines on pages, and plan the tag tree over line numbers.
+    fn layout(&self) -> (Layout, Vec<Plan>) {
         let mut w = Layout::default();
         let mut plan: Vec<Plan> = Vec::new();
         let title = w.block(&self.title, Style::Title, 0.0);
@@ -127,6 +136,12 @@ impl Document {
                         plan.push(Plan::Group(Tag::P.into(), vec![l]));
                     }
                 }
+                Block::PageBreak => {
+                    if !w.current.is_empty() {
+                        w.pages.push(std::mem::take(&mut w.current));
+                    }
+                    w.y = MARGIN;
+                }
                 Block::Table {
                     caption,
                     head,
@@ -162,8 +177,10 @@ impl Document {
             }
         }
         w.new_page();
+        (w, plan)
+    }
 
-        // 2. Draw the pages; every line is one tagged span.
+    fn draw(&self, w: Layout, plan: Vec<Plan>) -> anyhow::Result<Vec<u8>> {
         let fonts = fonts();
         let settings = SerializeSettings {
             enable_tagging: true,
@@ -540,6 +557,22 @@ mod tests {
             w.iter()
                 .all(|&x| x >= (total - 29.0 * COLUMN_GAP) / 30.0 - 0.01)
         );
+    }
+
+    #[test]
+    fn a_page_break_starts_a_new_page() {
+        let mut d = Document::new("Brieven");
+        for i in 0..3 {
+            d.push(Block::Heading2(format!("Brief {i}")));
+            d.para("Beste bewoner,");
+            d.push(Block::PageBreak);
+        }
+        assert!(d.to_pdf().expect("pdf").starts_with(b"%PDF"));
+        // Three letters, three pages (the trailing break adds no empty page).
+        let (w, _) = d.layout();
+        assert_eq!(w.pages.len(), 3);
+        let firsts: Vec<&str> = w.pages.iter().map(|p| p[0].2.as_str()).collect();
+        assert_eq!(firsts, ["Brieven", "Brief 1", "Brief 2"]);
     }
 
     #[test]
