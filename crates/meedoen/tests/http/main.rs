@@ -12,3 +12,4 @@ mod kern_auth;
 mod kern_input;
 mod kern_platform;
 mod trajecten;
+mod buurtbudget;
