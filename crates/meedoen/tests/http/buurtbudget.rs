@@ -34,7 +34,7 @@ fn round_fields(title: &str, phase: &str) -> Vec<(String, String)> {
         ("budget".into(), "50000".into()),
         ("ballot_kind".into(), "basket".into()),
         ("within_budget".into(), "1".into()),
-        ("category_caps".into(), "groen=1".into()),
+        ("category_caps".into(), "groen=1\nspelen=3".into()),
         ("support_threshold".into(), "1".into()),
         ("min_age".into(), "12".into()),
         ("rule".into(), "mes-add1".into()),
