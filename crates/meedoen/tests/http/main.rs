@@ -7,9 +7,9 @@
 mod common;
 
 mod access;
+mod buurtbudget;
 mod kern_admin;
 mod kern_auth;
 mod kern_input;
 mod kern_platform;
 mod trajecten;
-mod buurtbudget;

@@ -29,7 +29,12 @@ pub struct SeedArgs {
     pub ballots: usize,
 }
 
-async fn bench_round(db: &Db, tenant_id: i64, title: &str, voting: bool) -> anyhow::Result<(i64, Vec<i64>)> {
+async fn bench_round(
+    db: &Db,
+    tenant_id: i64,
+    title: &str,
+    voting: bool,
+) -> anyhow::Result<(i64, Vec<i64>)> {
     let d = |o: i64| (chrono::Utc::now().date_naive() + chrono::Duration::days(o)).to_string();
     let dates: [i64; 7] = if voting {
         [-30, -20, -15, -10, -1, 30, 35]

@@ -142,7 +142,10 @@ pub fn parse_register(
         .from_reader(text.as_bytes());
     let msg = |key: &str, args: &[(&str, &str)]| tf(lang, key, args);
     let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').to_lowercase()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim_start_matches('\u{feff}').to_lowercase())
+            .collect(),
         Err(_) => return Err(vec![msg("buurtbudget.register.no_header", &[])]),
     };
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
@@ -172,12 +175,19 @@ pub fn parse_register(
         if rec.len() != headers.len() {
             errors.push(msg(
                 "buurtbudget.register.columns",
-                &[("regel", &l), ("n", &rec.len().to_string()), ("verwacht", &headers.len().to_string())],
+                &[
+                    ("regel", &l),
+                    ("n", &rec.len().to_string()),
+                    ("verwacht", &headers.len().to_string()),
+                ],
             ));
             continue;
         }
         let address = rec.get(ca).unwrap_or("").to_string();
-        if address.is_empty() || address.chars().count() > 200 || address.chars().any(char::is_control) {
+        if address.is_empty()
+            || address.chars().count() > 200
+            || address.chars().any(char::is_control)
+        {
             errors.push(msg("buurtbudget.register.address", &[("regel", &l)]));
         }
         let pc_raw = rec.get(cp).unwrap_or("");
@@ -185,7 +195,10 @@ pub fn parse_register(
         if postcode.is_none() {
             errors.push(msg(
                 "buurtbudget.register.postcode",
-                &[("regel", &l), ("waarde", &pc_raw.chars().take(20).collect::<String>())],
+                &[
+                    ("regel", &l),
+                    ("waarde", &pc_raw.chars().take(20).collect::<String>()),
+                ],
             ));
         }
         let g = rec.get(cg).unwrap_or("");
@@ -195,15 +208,24 @@ pub fn parse_register(
         if area.is_none() {
             errors.push(msg(
                 "buurtbudget.register.area",
-                &[("regel", &l), ("waarde", &g.chars().take(40).collect::<String>())],
+                &[
+                    ("regel", &l),
+                    ("waarde", &g.chars().take(40).collect::<String>()),
+                ],
             ));
         }
         let y_raw = rec.get(cy).unwrap_or("");
-        let year = y_raw.parse::<i32>().ok().filter(|y| (1900..=this_year).contains(y));
+        let year = y_raw
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1900..=this_year).contains(y));
         if year.is_none() {
             errors.push(msg(
                 "buurtbudget.register.year",
-                &[("regel", &l), ("waarde", &y_raw.chars().take(10).collect::<String>())],
+                &[
+                    ("regel", &l),
+                    ("waarde", &y_raw.chars().take(10).collect::<String>()),
+                ],
             ));
         }
         if let (Some(pc), Some(a), Some(y)) = (postcode, area, year) {
@@ -223,14 +245,22 @@ pub fn parse_register(
     if out.is_empty() && errors.is_empty() {
         errors.push(msg("buurtbudget.register.empty", &[]));
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Whether a resident may vote in the round: in its area (or a buurt of it) and at least
 /// the minimum age in the year voting starts (by birth year: the register extract has no
 /// birth dates).
 pub fn eligible(r: &Round, areas: &[Area], p: &Resident) -> bool {
-    let vote_year = r.vote_from.get(..4).and_then(|y| y.parse::<i32>().ok()).unwrap_or(0);
+    let vote_year = r
+        .vote_from
+        .get(..4)
+        .and_then(|y| y.parse::<i32>().ok())
+        .unwrap_or(0);
     let old_enough = i64::from(vote_year - p.birth_year) >= r.min_age;
     let in_area = match r.area_id {
         None => true,
@@ -308,7 +338,16 @@ pub async fn import_register(
         Ok(p) => p,
         Err(e) => return codes_page(&state, &ctx, &tenant, r, None, String::new(), e).await,
     };
-    let (_, n) = generate(&state, &tenant.slug, tenant.id, &r, &all_areas, &people, Some(a.user.as_ref())).await?;
+    let (_, n) = generate(
+        &state,
+        &tenant.slug,
+        tenant.id,
+        &r,
+        &all_areas,
+        &people,
+        Some(a.user.as_ref()),
+    )
+    .await?;
     let message = tf(
         ctx.lang,
         "buurtbudget.codes.generated",
@@ -332,12 +371,24 @@ pub async fn generate(
     people: &[Resident],
     actor: Option<&crate::web::ctx::SessionUser>,
 ) -> AppResult<(i64, usize)> {
-    let eligible: Vec<&Resident> = people.iter().filter(|p| eligible(r, all_areas, p)).collect();
+    let eligible: Vec<&Resident> = people
+        .iter()
+        .filter(|p| eligible(r, all_areas, p))
+        .collect();
     let link = vote_link(state, slug, r.id);
     let mut codes = Vec::with_capacity(eligible.len());
-    let mut csv_out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let mut csv_out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
     csv_out
-        .write_record(["referentie", "adres", "postcode", "gebied", "stemcode", "stemlink"])
+        .write_record([
+            "referentie",
+            "adres",
+            "postcode",
+            "gebied",
+            "stemcode",
+            "stemlink",
+        ])
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut doc = Document::new(tf(
         Lang::Nl,
@@ -349,10 +400,25 @@ pub async fn generate(
         let code = store::new_code();
         let reference = store::new_reference();
         csv_out
-            .write_record([&reference, &p.address, &p.postcode, &p.area_name, &code, &link])
+            .write_record([
+                &reference,
+                &p.address,
+                &p.postcode,
+                &p.area_name,
+                &code,
+                &link,
+            ])
             .map_err(|e| AppError::Internal(e.into()))?;
         if make_pdf {
-            letter(&mut doc, r, &link, &p.address, &p.postcode, &code, &reference);
+            letter(
+                &mut doc,
+                r,
+                &link,
+                &p.address,
+                &p.postcode,
+                &code,
+                &reference,
+            );
         }
         codes.push((code, reference));
     }
@@ -407,25 +473,31 @@ fn letter(
     )));
     doc.push(Block::Paragraph(t(
         "buurtbudget.letter.body",
-        &[("ronde", &r.title), ("van", &r.vote_from), ("tot", &r.vote_until)],
+        &[
+            ("ronde", &r.title),
+            ("van", &r.vote_from),
+            ("tot", &r.vote_until),
+        ],
     )));
     doc.push(Block::Facts(vec![
         (t("buurtbudget.letter.code", &[]), code.to_string()),
         (t("buurtbudget.letter.link", &[]), link.to_string()),
-        (t("buurtbudget.letter.reference", &[]), reference.to_string()),
+        (
+            t("buurtbudget.letter.reference", &[]),
+            reference.to_string(),
+        ),
     ]));
     doc.push(Block::Paragraph(t("buurtbudget.letter.privacy", &[])));
 }
 
 async fn batch_of(state: &AppState, r: &Round, batch: &str) -> AppResult<i64> {
     let id: i64 = batch.parse().map_err(|_| AppError::NotFound)?;
-    let ok: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM bb_letter_batches WHERE id = $1 AND round_id = $2",
-    )
-    .bind(id)
-    .bind(r.id)
-    .fetch_optional(state.db.pool())
-    .await?;
+    let ok: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM bb_letter_batches WHERE id = $1 AND round_id = $2")
+            .bind(id)
+            .bind(r.id)
+            .fetch_optional(state.db.pool())
+            .await?;
     ok.ok_or(AppError::NotFound)
 }
 
@@ -459,7 +531,11 @@ pub async fn letters_pdf(
             "buurtbudget.flash.letters_gone",
         ));
     };
-    Ok(download(pdf, "application/pdf", format!("stembrieven-{}-{b}.pdf", r.id)))
+    Ok(download(
+        pdf,
+        "application/pdf",
+        format!("stembrieven-{}-{b}.pdf", r.id),
+    ))
 }
 
 pub async fn letters_csv(
@@ -539,7 +615,16 @@ pub async fn help_desk(
     let r = staff_round(&state, tenant.id, &id).await?;
     let (code, reference) = issue_one(&state, &tenant, &a, &r).await?;
     let message = ctx.t("buurtbudget.codes.issued").to_string();
-    codes_page(&state, &ctx, &tenant, r, Some((code, reference)), message, vec![]).await
+    codes_page(
+        &state,
+        &ctx,
+        &tenant,
+        r,
+        Some((code, reference)),
+        message,
+        vec![],
+    )
+    .await
 }
 
 async fn issue_one(
@@ -577,13 +662,12 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
     let reference = form.get("reference").to_uppercase();
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT used, revoked FROM bb_codes WHERE round_id = $1 AND reference = $2",
-    )
-    .bind(r.id)
-    .bind(&reference)
-    .fetch_optional(state.db.pool())
-    .await?;
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT used, revoked FROM bb_codes WHERE round_id = $1 AND reference = $2")
+            .bind(r.id)
+            .bind(&reference)
+            .fetch_optional(state.db.pool())
+            .await?;
     let error = match row {
         None => Some("buurtbudget.codes.unknown_reference"),
         Some((1, _)) => Some("buurtbudget.codes.already_used"),
@@ -613,7 +697,11 @@ pub async fn revoke(
     )
     .await?;
     tx.commit().await?;
-    let message = tf(ctx.lang, "buurtbudget.codes.revoked", &[("ref", &reference)]);
+    let message = tf(
+        ctx.lang,
+        "buurtbudget.codes.revoked",
+        &[("ref", &reference)],
+    );
     let new_code = if form.checked("reissue") {
         Some(issue_one(&state, &tenant, &a, &r).await?)
     } else {
@@ -641,15 +729,22 @@ mod tests {
 
     #[test]
     fn register_is_checked_completely_with_line_numbers() {
-        let areas = vec![area(1, None, "WK1", "Noord"), area(2, Some(1), "BU1", "Oost")];
+        let areas = vec![
+            area(1, None, "WK1", "Noord"),
+            area(2, Some(1), "BU1", "Oost"),
+        ];
         let ok = "adres;postcode;gebied;geboortejaar\nDorpsstraat 1;1234 ab;WK1;1980\nKade 2;2000AA;Oost;2015\n";
         let people = parse_register(Lang::Nl, ok, &areas, 2026).unwrap();
         assert_eq!(people.len(), 2);
         assert_eq!(people[0].postcode, "1234AB");
         assert_eq!(people[1].area_id, 2);
-        let bad = "adres;postcode;gebied;geboortejaar\nDorpsstraat 1;12;WK1;1980\n;1234AB;Zuid;abc\n";
+        let bad =
+            "adres;postcode;gebied;geboortejaar\nDorpsstraat 1;12;WK1;1980\n;1234AB;Zuid;abc\n";
         let errs = parse_register(Lang::Nl, bad, &areas, 2026).unwrap_err();
         assert!(errs.iter().any(|e| e.contains("Regel 2")), "{errs:?}");
-        assert!(errs.iter().filter(|e| e.contains("Regel 3")).count() >= 3, "{errs:?}");
+        assert!(
+            errs.iter().filter(|e| e.contains("Regel 3")).count() >= 3,
+            "{errs:?}"
+        );
     }
 }

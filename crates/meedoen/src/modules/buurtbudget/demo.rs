@@ -16,7 +16,9 @@ static DIAMANTBUURT: &str = include_str!("../../../demo/pabulib/Netherlands_Amst
 /// Vote codes of the demo's voting round in Haarlem (README); Zaanstad's use `ZSTD`.
 pub fn demo_codes(slug: &str) -> Vec<String> {
     let tag = if slug == "haarlem" { "HLEM" } else { "ZSTD" };
-    (1..=20).map(|i| format!("DEMO-{tag}-STEM-{i:04}")).collect()
+    (1..=20)
+        .map(|i| format!("DEMO-{tag}-STEM-{i:04}"))
+        .collect()
 }
 
 const PLANS: [(&str, &str, i64, &str); 6] = [
@@ -69,10 +71,12 @@ fn day(offset: i64) -> String {
 }
 
 async fn user(state: &AppState, email: &str) -> anyhow::Result<(i64, String)> {
-    Ok(sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(state.db.pool())
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(state.db.pool())
+            .await?,
+    )
 }
 
 /// A round with the given phase dates (offsets in days from today) and the demo plans.
@@ -152,10 +156,20 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             .by_slug(&state.db, slug)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo tenant {slug} missing"))?;
-        import_pabulib(state, tenant.id, "Amsterdam", past, "pabulib.org (gemeente Amsterdam)")
-            .await
-            .map_err(|e| anyhow::anyhow!("pabulib import: {e}"))?;
-        let name = if slug == "haarlem" { "Haarlem" } else { "Zaanstad" };
+        import_pabulib(
+            state,
+            tenant.id,
+            "Amsterdam",
+            past,
+            "pabulib.org (gemeente Amsterdam)",
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("pabulib import: {e}"))?;
+        let name = if slug == "haarlem" {
+            "Haarlem"
+        } else {
+            "Zaanstad"
+        };
         // Open for plans and support.
         round(
             state,

@@ -1,7 +1,7 @@
 //! Staff pages: set up a round (area, budget, phase dates, ballot rules, support threshold,
 //! minimum age, result rule), check plans and put them on the ballot, execution updates.
 
-use super::public::{eur, plan_card, round_plan, rule_explanation, rule_texts, PlanCard};
+use super::public::{PlanCard, eur, plan_card, round_plan, rule_explanation, rule_texts};
 use super::store::{self, Round};
 use super::vote::invalidate;
 use crate::db::{Tx, now};
@@ -129,7 +129,10 @@ fn form_of(r: &Round) -> Form {
         ("vote_until", r.vote_until.clone()),
         ("result_on", r.result_on.clone()),
         ("ballot_kind", r.ballot_kind.clone()),
-        ("within_budget", if r.within_budget { "1" } else { "" }.into()),
+        (
+            "within_budget",
+            if r.within_budget { "1" } else { "" }.into(),
+        ),
         ("min_choices", o(r.min_choices)),
         ("max_choices", o(r.max_choices)),
         ("points_total", o(r.points_total)),
@@ -145,7 +148,8 @@ fn form_of(r: &Round) -> Form {
 }
 
 fn default_form() -> Form {
-    let d = |days: i64| (chrono::Utc::now().date_naive() + chrono::Days::new(days as u64)).to_string();
+    let d =
+        |days: i64| (chrono::Utc::now().date_naive() + chrono::Days::new(days as u64)).to_string();
     Form::from_pairs(&[
         ("budget", "100000"),
         ("submit_from", &d(0)),
@@ -238,7 +242,15 @@ pub async fn new_form(
     tenant: TenantCtx,
     _a: Staff,
 ) -> AppResult<Response> {
-    form_page(&state, &ctx, &tenant, None, default_form(), FieldErrors::new()).await
+    form_page(
+        &state,
+        &ctx,
+        &tenant,
+        None,
+        default_form(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 pub async fn edit_form(
@@ -249,7 +261,15 @@ pub async fn edit_form(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
-    form_page(&state, &ctx, &tenant, Some(r.id), form_of(&r), FieldErrors::new()).await
+    form_page(
+        &state,
+        &ctx,
+        &tenant,
+        Some(r.id),
+        form_of(&r),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 struct RoundInput {
@@ -304,7 +324,11 @@ async fn validate(
     for i in 1..dates.len() {
         if let (Some(a), Some(b)) = (dates[i - 1], dates[i]) {
             // submit_from ≤ submit_until ≤ support_until ≤ check_until < vote_from ≤ vote_until ≤ result_on
-            let bad = if DATE_FIELDS[i] == "vote_from" { b <= a } else { b < a };
+            let bad = if DATE_FIELDS[i] == "vote_from" {
+                b <= a
+            } else {
+                b < a
+            };
             if bad {
                 v.error(DATE_FIELDS[i], "buurtbudget.manage.date_order");
             }
@@ -505,9 +529,17 @@ pub async fn plans(
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
     let list = store::plans(&state.db, r.id, false).await?;
-    let ballot_total: i64 = list.iter().filter(|p| p.on_ballot).map(|p| p.ballot_cost()).sum();
+    let ballot_total: i64 = list
+        .iter()
+        .filter(|p| p.on_ballot)
+        .map(|p| p.ballot_cost())
+        .sum();
     render(&PlansTpl {
-        c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("buurtbudget.manage.plans_title")),
+        c: Chrome::new(
+            &ctx,
+            Some(&tenant.0),
+            ctx.t("buurtbudget.manage.plans_title"),
+        ),
         base: format!("/{}/beheer/buurtbudget/{}", tenant.slug, r.id),
         public_base: format!("/{}/buurtbudget/{}", tenant.slug, r.id),
         plans: list.into_iter().map(|p| plan_card(&ctx, &r, p)).collect(),
@@ -530,7 +562,10 @@ pub async fn check_plan(
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
     let p = round_plan(&state, &r, &plan).await?;
-    let back = format!("/{}/beheer/buurtbudget/{}/plannen#plan-{}", tenant.slug, r.id, p.id);
+    let back = format!(
+        "/{}/beheer/buurtbudget/{}/plannen#plan-{}",
+        tenant.slug, r.id, p.id
+    );
     let mut v = Validator::new(&ctx, &form);
     let feasible = v.choice("feasible", &["ja", "nee"], true);
     let reason = v.optional_text("reason", 2000);
@@ -545,7 +580,10 @@ pub async fn check_plan(
         return Err(AppError::BadRequest(msg.join(" ")));
     }
     if r.status == "uitslag" || store::count_ballots(&state.db, r.id).await? > 0 {
-        return Ok(redirect_with_flash(&back, "buurtbudget.flash.ballot_locked"));
+        return Ok(redirect_with_flash(
+            &back,
+            "buurtbudget.flash.ballot_locked",
+        ));
     }
     let mut tx = state.db.begin().await?;
     sqlx::query(
@@ -587,7 +625,10 @@ pub async fn execution(
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
     let p = round_plan(&state, &r, &plan).await?;
-    let back = format!("/{}/beheer/buurtbudget/{}/plannen#plan-{}", tenant.slug, r.id, p.id);
+    let back = format!(
+        "/{}/beheer/buurtbudget/{}/plannen#plan-{}",
+        tenant.slug, r.id, p.id
+    );
     let mut v = Validator::new(&ctx, &form);
     let status = v.choice(
         "exec_status",
@@ -631,7 +672,10 @@ pub async fn execution(
         r.id,
         p.id
     );
-    let label = crate::web::i18n::t(crate::web::i18n::Lang::Nl, &format!("buurtbudget.exec.{status}"));
+    let label = crate::web::i18n::t(
+        crate::web::i18n::Lang::Nl,
+        &format!("buurtbudget.exec.{status}"),
+    );
     for to in &supporters {
         mail::queue(
             &mut tx,
@@ -645,7 +689,12 @@ pub async fn execution(
             &tf(
                 crate::web::i18n::Lang::Nl,
                 "buurtbudget.exec.mail_body",
-                &[("plan", &p.title), ("status", label), ("tekst", &body), ("link", &link)],
+                &[
+                    ("plan", &p.title),
+                    ("status", label),
+                    ("tekst", &body),
+                    ("link", &link),
+                ],
             ),
         )
         .await?;

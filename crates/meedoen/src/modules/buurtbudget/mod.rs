@@ -21,7 +21,11 @@ pub fn routes() -> Routes {
     let staff = Access::cap::<ManageParticipation>();
     Routes::new()
         .get("/{tenant}/buurtbudget", Access::Public, public::list)
-        .get("/{tenant}/buurtbudget/{ronde}", Access::Public, public::show)
+        .get(
+            "/{tenant}/buurtbudget/{ronde}",
+            Access::Public,
+            public::show,
+        )
         .get(
             "/{tenant}/buurtbudget/{ronde}/plannen/nieuw",
             Access::LoggedIn,

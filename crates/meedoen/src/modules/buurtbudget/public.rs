@@ -47,11 +47,7 @@ pub async fn visible_round(
     }
 }
 
-pub async fn round_plan(
-    state: &AppState,
-    round: &Round,
-    id: &str,
-) -> AppResult<Plan> {
+pub async fn round_plan(state: &AppState, round: &Round, id: &str) -> AppResult<Plan> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     store::plan(&state.db, round.id, id)
         .await?
@@ -79,7 +75,11 @@ pub fn rule_texts(lang: Lang, r: &Round) -> Vec<String> {
                 ],
             ));
             if r.within_budget {
-                v.push(tf(lang, "buurtbudget.rules.within_budget", &[("budget", &budget)]));
+                v.push(tf(
+                    lang,
+                    "buurtbudget.rules.within_budget",
+                    &[("budget", &budget)],
+                ));
             }
         }
         _ => {
@@ -97,13 +97,21 @@ pub fn rule_texts(lang: Lang, r: &Round) -> Vec<String> {
                 ],
             ));
             if r.within_budget {
-                v.push(tf(lang, "buurtbudget.rules.within_budget", &[("budget", &budget)]));
+                v.push(tf(
+                    lang,
+                    "buurtbudget.rules.within_budget",
+                    &[("budget", &budget)],
+                ));
             }
         }
     }
     if r.ballot_kind == "basket" {
         if let Some(m) = r.max_choices {
-            v.push(tf(lang, "buurtbudget.rules.max_plans", &[("max", &m.to_string())]));
+            v.push(tf(
+                lang,
+                "buurtbudget.rules.max_plans",
+                &[("max", &m.to_string())],
+            ));
         }
     }
     for (c, n) in r.caps() {
@@ -331,8 +339,14 @@ async fn plan_form_page(
             &HashMap::new(),
             preselect.as_deref().and_then(|s| s.parse().ok()),
             |a| match pid {
-                Some(p) => format!("/{slug}/buurtbudget/{rid}/plannen/{p}/bewerken?gebied={}#area_id", a.id),
-                None => format!("/{slug}/buurtbudget/{rid}/plannen/nieuw?gebied={}#area_id", a.id),
+                Some(p) => format!(
+                    "/{slug}/buurtbudget/{rid}/plannen/{p}/bewerken?gebied={}#area_id",
+                    a.id
+                ),
+                None => format!(
+                    "/{slug}/buurtbudget/{rid}/plannen/nieuw?gebied={}#area_id",
+                    a.id
+                ),
             },
         )
         .await?
@@ -352,7 +366,10 @@ async fn plan_form_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let action = match plan {
-        Some(p) => format!("/{}/buurtbudget/{}/plannen/{}/bewerken", tenant.slug, r.id, p.id),
+        Some(p) => format!(
+            "/{}/buurtbudget/{}/plannen/{}/bewerken",
+            tenant.slug, r.id, p.id
+        ),
         None => format!("/{}/buurtbudget/{}/plannen/nieuw", tenant.slug, r.id),
     };
     let title_key = if plan.is_some() {
@@ -381,8 +398,14 @@ async fn plan_form_page(
                         .unwrap_or_default(),
                 )
             }),
-            postcode: get("postcode", plan.map(|p| p.postcode.clone()).unwrap_or_default()),
-            category: get("category", plan.map(|p| p.category.clone()).unwrap_or_default()),
+            postcode: get(
+                "postcode",
+                plan.map(|p| p.postcode.clone()).unwrap_or_default(),
+            ),
+            category: get(
+                "category",
+                plan.map(|p| p.category.clone()).unwrap_or_default(),
+            ),
             categories: r.caps().into_iter().map(|(c, _)| c).collect(),
             areas,
             map,
@@ -406,8 +429,21 @@ pub async fn plan_new(
             "buurtbudget.flash.submit_closed",
         ));
     }
-    let pre = q.get("gebied").filter(|g| g.parse::<i64>().is_ok()).cloned();
-    plan_form_page(&state, &ctx, &tenant, r, None, None, FieldErrors::new(), pre).await
+    let pre = q
+        .get("gebied")
+        .filter(|g| g.parse::<i64>().is_ok())
+        .cloned();
+    plan_form_page(
+        &state,
+        &ctx,
+        &tenant,
+        r,
+        None,
+        None,
+        FieldErrors::new(),
+        pre,
+    )
+    .await
 }
 
 struct PlanInput {
@@ -516,9 +552,7 @@ pub async fn plan_create(
     };
     let mut tx = state.db.begin().await?;
     let image_id = match image {
-        Some(b) => {
-            crate::modules::kern::pages::store_image(&mut tx, tenant.id, "plan", &b).await?
-        }
+        Some(b) => crate::modules::kern::pages::store_image(&mut tx, tenant.id, "plan", &b).await?,
         None => None,
     };
     let t = now();
@@ -567,8 +601,21 @@ pub async fn plan_edit(
             "buurtbudget.flash.cannot_edit",
         ));
     }
-    let pre = q.get("gebied").filter(|g| g.parse::<i64>().is_ok()).cloned();
-    plan_form_page(&state, &ctx, &tenant, r, Some(&p), None, FieldErrors::new(), pre).await
+    let pre = q
+        .get("gebied")
+        .filter(|g| g.parse::<i64>().is_ok())
+        .cloned();
+    plan_form_page(
+        &state,
+        &ctx,
+        &tenant,
+        r,
+        Some(&p),
+        None,
+        FieldErrors::new(),
+        pre,
+    )
+    .await
 }
 
 pub async fn plan_update(
@@ -587,14 +634,21 @@ pub async fn plan_update(
     }
     let (input, errors, image) = validate_plan(&state, &ctx, &r, &mp).await?;
     let Some(i) = input else {
-        return plan_form_page(&state, &ctx, &tenant, r, Some(&p), Some(&mp.form), errors, None)
-            .await;
+        return plan_form_page(
+            &state,
+            &ctx,
+            &tenant,
+            r,
+            Some(&p),
+            Some(&mp.form),
+            errors,
+            None,
+        )
+        .await;
     };
     let mut tx = state.db.begin().await?;
     let image_id = match image {
-        Some(b) => {
-            crate::modules::kern::pages::store_image(&mut tx, tenant.id, "plan", &b).await?
-        }
+        Some(b) => crate::modules::kern::pages::store_image(&mut tx, tenant.id, "plan", &b).await?,
         None => p.image_file_id,
     };
     sqlx::query(
@@ -650,14 +704,16 @@ pub async fn plan_show(
     let r = visible_round(&state, &ctx, tenant.id, &id).await?;
     let p = round_plan(&state, &r, &plan).await?;
     let supported = match ctx.user_id() {
-        Some(u) => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM bb_supports WHERE plan_id = $1 AND user_id = $2",
-        )
-        .bind(p.id)
-        .bind(u)
-        .fetch_one(state.db.pool())
-        .await?
-            > 0,
+        Some(u) => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM bb_supports WHERE plan_id = $1 AND user_id = $2",
+            )
+            .bind(p.id)
+            .bind(u)
+            .fetch_one(state.db.pool())
+            .await?
+                > 0
+        }
         None => false,
     };
     let updates = store::updates(&state.db, p.id)
@@ -710,7 +766,10 @@ pub async fn support(
     let p = round_plan(&state, &r, &plan).await?;
     let back = format!("/{}/buurtbudget/{}/plannen/{}", tenant.slug, r.id, p.id);
     if !r.can_support() {
-        return Ok(redirect_with_flash(&back, "buurtbudget.flash.support_closed"));
+        return Ok(redirect_with_flash(
+            &back,
+            "buurtbudget.flash.support_closed",
+        ));
     }
     let mut tx = state.db.begin().await?;
     let n = sqlx::query(

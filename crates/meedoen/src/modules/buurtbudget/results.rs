@@ -23,7 +23,11 @@ use axum::response::{IntoResponse, Response};
 type Staff = Authorized<ManageParticipation>;
 
 /// Compute and store the result of a round (any status; an open round only after voting).
-pub async fn compute_round(state: &AppState, tenant_name: &str, r: &Round) -> AppResult<StoredResult> {
+pub async fn compute_round(
+    state: &AppState,
+    tenant_name: &str,
+    r: &Round,
+) -> AppResult<StoredResult> {
     let plans = store::plans(&state.db, r.id, true).await?;
     let ballots = store::ballots(&state.db, r.id).await?;
     let e = store::election(r, tenant_name, &plans, &ballots);
@@ -79,7 +83,10 @@ pub async fn compute(
         "buurtbudget.uitslag",
         "bb_round",
         Some(r.id),
-        &format!("uitslag van buurtbudgetronde {} berekend en gepubliceerd", r.id),
+        &format!(
+            "uitslag van buurtbudgetronde {} berekend en gepubliceerd",
+            r.id
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -101,12 +108,20 @@ pub fn why_text(lang: Lang, p: &PlanResult) -> String {
         Why::GreedySelected { budget_left } => tf(
             lang,
             "buurtbudget.why.greedy_selected",
-            &[("stemmen", &votes), ("over", &e(*budget_left)), ("kosten", &cost)],
+            &[
+                ("stemmen", &votes),
+                ("over", &e(*budget_left)),
+                ("kosten", &cost),
+            ],
         ),
         Why::NotEnoughBudgetLeft { budget_left } => tf(
             lang,
             "buurtbudget.why.not_enough",
-            &[("stemmen", &votes), ("over", &e(*budget_left)), ("kosten", &cost)],
+            &[
+                ("stemmen", &votes),
+                ("over", &e(*budget_left)),
+                ("kosten", &cost),
+            ],
         ),
         Why::MesSelected {
             round,
@@ -196,7 +211,12 @@ pub async fn show(
     let round_page = format!("/{}/buurtbudget/{}", tenant.slug, r.id);
     let res = match store::stored_result(&state.db, r.id).await? {
         Some(res) if r.status == "uitslag" => res,
-        _ => return Ok(redirect_with_flash(&round_page, "buurtbudget.flash.no_result_yet")),
+        _ => {
+            return Ok(redirect_with_flash(
+                &round_page,
+                "buurtbudget.flash.no_result_yet",
+            ));
+        }
     };
     let plans = store::plans(&state.db, r.id, true).await?;
     let verified = verify_stored(&state, &r).await?;
@@ -239,7 +259,10 @@ pub async fn show(
         budget: eur(ctx.lang, res.budget),
         ballots: fmt_int(ctx.lang, res.ballots as i64),
         rule_text: rule_explanation(ctx.lang, &res.rule),
-        when: r.result_at.map(|t| fmt_datetime(ctx.lang, t)).unwrap_or_default(),
+        when: r
+            .result_at
+            .map(|t| fmt_datetime(ctx.lang, t))
+            .unwrap_or_default(),
         chart_h: rows.len() * 28 + 4,
         pb_name: format!("{}_buurtbudget_{}.pb", tenant.slug, r.id),
         rows,
@@ -260,7 +283,12 @@ async fn verify_stored(state: &AppState, r: &Round) -> AppResult<bool> {
     let Some((Some(file), Some(cert))) = row else {
         return Ok(false);
     };
-    let key = format!("{}:bb:verified:{}:{}", r.tenant_id, r.id, r.result_at.unwrap_or(0));
+    let key = format!(
+        "{}:bb:verified:{}:{}",
+        r.tenant_id,
+        r.id,
+        r.result_at.unwrap_or(0)
+    );
     let ok = state
         .cache
         .get_or_load(key, || async move {
@@ -385,7 +413,10 @@ pub async fn import_pabulib(
         return Err(errors.join("; "));
     }
     let e = parsed.election;
-    if !matches!(e.vote_type, pb::VoteType::Approval | pb::VoteType::Cumulative) {
+    if !matches!(
+        e.vote_type,
+        pb::VoteType::Approval | pb::VoteType::Cumulative
+    ) {
         return Err(format!(
             "stemtype {} wordt niet ondersteund (alleen approval en cumulative)",
             e.vote_type
@@ -483,7 +514,11 @@ pub async fn import_pabulib(
             }
             let k = i * 4;
             sql.push_str(&format!("(${}, ${}, ${}, ${})", k + 1, k + 2, k + 3, k + 4));
-            let sel: Vec<(i64, i64)> = b.items.iter().map(|it| (ids[it.project], it.points)).collect();
+            let sel: Vec<(i64, i64)> = b
+                .items
+                .iter()
+                .map(|it| (ids[it.project], it.points))
+                .collect();
             let choices = store::encode_choices(&sel, points);
             let receipt = format!("R{rid}-{}", b.voter_id);
             let hash = store::contents_hash(rid, &receipt, &choices);
@@ -514,11 +549,22 @@ pub async fn import(
     mp: MultipartForm,
 ) -> AppResult<Response> {
     let Some(file) = mp.file("bestand") else {
-        return index_page(&state, &ctx, &tenant, ctx.t("buurtbudget.import.no_file").into()).await;
+        return index_page(
+            &state,
+            &ctx,
+            &tenant,
+            ctx.t("buurtbudget.import.no_file").into(),
+        )
+        .await;
     };
     let Ok(text) = std::str::from_utf8(&file.bytes) else {
-        return index_page(&state, &ctx, &tenant, ctx.t("buurtbudget.register.not_utf8").into())
-            .await;
+        return index_page(
+            &state,
+            &ctx,
+            &tenant,
+            ctx.t("buurtbudget.register.not_utf8").into(),
+        )
+        .await;
     };
     let name: String = file.filename.chars().take(100).collect();
     match import_pabulib(&state, tenant.id, &tenant.name, text, &name).await {

@@ -607,13 +607,19 @@ pub fn tally(e: &Election, rule: pb::Rule, plan_ids: &[i64]) -> (StoredResult, S
                         supporters_money,
                     } => Why::SupportersCannotAfford {
                         supporters: *supporters,
-                        supporters_money: rat(pb::certificate::format_rational(supporters_money), unit),
+                        supporters_money: rat(
+                            pb::certificate::format_rational(supporters_money),
+                            unit,
+                        ),
                     },
                     E::NeitherAffordableNorFits {
                         supporters_money,
                         budget_left,
                     } => Why::NeitherAffordableNorFits {
-                        supporters_money: rat(pb::certificate::format_rational(supporters_money), unit),
+                        supporters_money: rat(
+                            pb::certificate::format_rational(supporters_money),
+                            unit,
+                        ),
                         budget_left: eur(*budget_left),
                     },
                 },
@@ -648,7 +654,10 @@ mod tests {
     fn codes_normalise_and_hash() {
         let c = new_code();
         assert_eq!(c.len(), 19);
-        assert_eq!(code_hash(&c), code_hash(&c.to_lowercase().replace('-', " ")));
+        assert_eq!(
+            code_hash(&c),
+            code_hash(&c.to_lowercase().replace('-', " "))
+        );
         assert_ne!(code_hash(&c), code_hash(&new_code()));
     }
 

@@ -35,12 +35,14 @@ pub struct BallotData {
 }
 
 pub fn invalidate(state: &AppState, tenant_id: i64) {
-    state
-        .cache
-        .invalidate_prefix(&format!("{tenant_id}:bb:"));
+    state.cache.invalidate_prefix(&format!("{tenant_id}:bb:"));
 }
 
-async fn ballot_data(state: &AppState, tenant: &TenantCtx, round: Round) -> AppResult<Arc<BallotData>> {
+async fn ballot_data(
+    state: &AppState,
+    tenant: &TenantCtx,
+    round: Round,
+) -> AppResult<Arc<BallotData>> {
     let key = format!("{}:bb:ballot:{}", tenant.id, round.id);
     let name = tenant.name.clone();
     Ok(state
@@ -138,12 +140,7 @@ fn ballot_of(d: &BallotData, sel: &[(i64, i64)]) -> pb::Ballot {
 
 /// A violation in plain Dutch (or English).
 pub fn violation_text(lang: Lang, d: &BallotData, v: &Violation) -> String {
-    let name = |i: &usize| {
-        d.plans
-            .get(*i)
-            .map(|p| p.title.clone())
-            .unwrap_or_default()
-    };
+    let name = |i: &usize| d.plans.get(*i).map(|p| p.title.clone()).unwrap_or_default();
     let m = |x: &u64| eur(lang, *x as i64);
     let s = |x: &dyn ToString| x.to_string();
     match v {
@@ -193,7 +190,10 @@ pub fn violation_text(lang: Lang, d: &BallotData, v: &Violation) -> String {
         other => tf(
             lang,
             "buurtbudget.violation.other",
-            &[("fout", &pb::constraints::describe_violation(&d.election, other))],
+            &[(
+                "fout",
+                &pb::constraints::describe_violation(&d.election, other),
+            )],
         ),
     }
 }
@@ -214,7 +214,10 @@ fn rule_states(lang: Lang, d: &BallotData, sel: &[(i64, i64)]) -> Vec<RuleState>
             text: tf(
                 lang,
                 "buurtbudget.state.budget",
-                &[("totaal", &eur(lang, total)), ("budget", &eur(lang, r.budget))],
+                &[
+                    ("totaal", &eur(lang, total)),
+                    ("budget", &eur(lang, r.budget)),
+                ],
             ),
             ok: total <= r.budget,
         });
@@ -225,7 +228,11 @@ fn rule_states(lang: Lang, d: &BallotData, sel: &[(i64, i64)]) -> Vec<RuleState>
             Some(max) => tf(
                 lang,
                 "buurtbudget.state.count_range",
-                &[("n", &n.to_string()), ("min", &min.to_string()), ("max", &max.to_string())],
+                &[
+                    ("n", &n.to_string()),
+                    ("min", &min.to_string()),
+                    ("max", &max.to_string()),
+                ],
             ),
             None => tf(
                 lang,
@@ -253,7 +260,11 @@ fn rule_states(lang: Lang, d: &BallotData, sel: &[(i64, i64)]) -> Vec<RuleState>
             text: tf(
                 lang,
                 "buurtbudget.state.category",
-                &[("categorie", &cat), ("n", &k.to_string()), ("max", &max.to_string())],
+                &[
+                    ("categorie", &cat),
+                    ("n", &k.to_string()),
+                    ("max", &max.to_string()),
+                ],
             ),
             ok: k <= max,
         });
@@ -321,7 +332,15 @@ pub async fn form(
 ) -> AppResult<Response> {
     let r = visible_round(&state, &ctx, tenant.id, &id).await?;
     let d = ballot_data(&state, &tenant, r).await?;
-    render(&page(&ctx, &tenant, &d, &[], String::new(), String::new(), vec![]))
+    render(&page(
+        &ctx,
+        &tenant,
+        &d,
+        &[],
+        String::new(),
+        String::new(),
+        vec![],
+    ))
 }
 
 #[derive(Template)]
@@ -354,7 +373,15 @@ pub async fn submit(
     let again = |code_error: String, problems: Vec<String>| {
         render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&ctx, &tenant, &d, &sel, form.get("code"), code_error, problems),
+            &page(
+                &ctx,
+                &tenant,
+                &d,
+                &sel,
+                form.get("code"),
+                code_error,
+                problems,
+            ),
         )
     };
     if !d.round.can_vote() {
@@ -450,7 +477,12 @@ pub async fn submit(
     })
 }
 
-fn chosen_rows(lang: Lang, plans: &[Plan], sel: &[(i64, i64)], points: bool) -> Vec<(String, String)> {
+fn chosen_rows(
+    lang: Lang,
+    plans: &[Plan],
+    sel: &[(i64, i64)],
+    points: bool,
+) -> Vec<(String, String)> {
     sel.iter()
         .filter_map(|(id, n)| {
             let p = plans.iter().find(|p| p.id == *id)?;
@@ -475,9 +507,16 @@ pub async fn check(
     Query(q): Query<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let r = visible_round(&state, &ctx, tenant.id, &id).await?;
-    let asked = q.get("bon").map(|s| s.trim().to_uppercase()).unwrap_or_default();
+    let asked = q
+        .get("bon")
+        .map(|s| s.trim().to_uppercase())
+        .unwrap_or_default();
     let mut tpl = ReceiptTpl {
-        c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("buurtbudget.receipt.check_title")),
+        c: Chrome::new(
+            &ctx,
+            Some(&tenant.0),
+            ctx.t("buurtbudget.receipt.check_title"),
+        ),
         base: format!("/{}/buurtbudget/{}", tenant.slug, r.id),
         receipt: asked.chars().take(40).collect(),
         hash: String::new(),
