@@ -24,7 +24,7 @@ export default async function (t) {
   await resident.fill("Naam van uw plan", PLAN);
   await resident.fill("Beschrijving", "Kinderen kweken groente met hulp van buurtbewoners.");
   await resident.fill("Geschatte kosten in euro's", "12000");
-  await resident.fill("Postcode", "2011 AB");
+  await resident.fill("Postcode (mag leeg blijven)", "2011 AB");
   await resident.select("Categorie", "groen");
   await resident.submit("Plan indienen");
   await resident.expectText("Uw plan is opgeslagen.", PLAN, "0 van de 3 steunbetuigingen");
