@@ -1035,3 +1035,105 @@ both_backends!(
         child.wait().ok();
     }
 );
+
+both_backends!(
+    point_and_k_approval_ballots_follow_their_rules,
+    |app| async move {
+        let hid = app.tenant_id("haarlem").await;
+        let rid: i64 = sqlx::query_scalar(
+            "SELECT id FROM bb_rounds WHERE tenant_id = $1 AND title LIKE '%stem nu%'",
+        )
+        .bind(hid)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+        let plans: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM bb_plans WHERE round_id = $1 AND on_ballot = 1 ORDER BY id",
+        )
+        .bind(rid)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+        let codes = add_codes(&app, rid, 2).await;
+        let path = format!("/haarlem/buurtbudget/{rid}/stemmen");
+        // Cumulative: 5 points, at most 3 per plan, within the budget.
+        sqlx::query(
+        "UPDATE bb_rounds SET ballot_kind = 'cumulative', points_total = 5, points_max_per = 3, \
+         category_caps = '' WHERE id = $1",
+    )
+    .bind(rid)
+    .execute(app.db().writer())
+    .await
+    .unwrap();
+        meedoen::modules::buurtbudget::vote::invalidate(&app.state, hid);
+        let v = app.new_session();
+        v.get(&path)
+            .await
+            .assert_status(200)
+            .assert_text_contains("Verdeel uw punten");
+        let a = format!("punten_{}", plans[0]);
+        let b = format!("punten_{}", plans[1]);
+        v.post_form(&path, &[("code", &codes[0]), (&a, "4")])
+            .await
+            .assert_status(422)
+            .assert_text_contains("Per plan mag u hoogstens 3 punten geven");
+        v.post_form(&path, &[("code", &codes[0]), (&a, "3"), (&b, "3")])
+            .await
+            .assert_status(422)
+            .assert_text_contains("U gaf 6 punten. U heeft er 5 te verdelen.");
+        v.post_form(&path, &[("code", &codes[0]), (&a, "drie")])
+            .await
+            .assert_status(422)
+            .assert_text_contains("niet op het stembiljet");
+        v.post_form(&path, &[("code", &codes[0]), (&a, "3"), (&b, "2")])
+            .await
+            .assert_status(200);
+        let choices: String =
+            sqlx::query_scalar("SELECT choices FROM bb_ballots WHERE round_id = $1")
+                .bind(rid)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
+        assert_eq!(choices, format!("{}:3,{}:2", plans[0], plans[1]));
+        // k-approval: 2 to 3 plans, cost does not count.
+        sqlx::query(
+            "UPDATE bb_rounds SET ballot_kind = 'kapproval', min_choices = 2, max_choices = 3, \
+         within_budget = 0 WHERE id = $1",
+        )
+        .bind(rid)
+        .execute(app.db().writer())
+        .await
+        .unwrap();
+        meedoen::modules::buurtbudget::vote::invalidate(&app.state, hid);
+        v.get(&path).await.assert_status(200);
+        let p: Vec<String> = plans.iter().map(|x| x.to_string()).collect();
+        v.post_form(&path, &[("code", &codes[1]), ("plan", &p[0])])
+            .await
+            .assert_status(422)
+            .assert_text_contains("Kies er minstens 2");
+        v.post_form(
+            &path,
+            &[
+                ("code", &codes[1]),
+                ("plan", &p[0]),
+                ("plan", &p[1]),
+                ("plan", &p[2]),
+                ("plan", &p[3]),
+            ],
+        )
+        .await
+        .assert_status(422)
+        .assert_text_contains("Kies er hoogstens 3");
+        v.post_form(
+            &path,
+            &[
+                ("code", &codes[1]),
+                ("plan", &p[1]),
+                ("plan", &p[2]),
+                ("plan", &p[3]),
+            ],
+        )
+        .await
+        .assert_status(200);
+    }
+);
