@@ -174,13 +174,16 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
             .await?
             .ok_or_else(|| anyhow::anyhow!("ronde"))?;
         let t0 = Instant::now();
-        let res = super::results::compute_round(&state, &tenant.name, &round)
+        let (res, parts) = super::results::compute_round_timed(&state, &tenant.name, &round)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
-            "uitslag van {} stemmen berekend en gepubliceerd in {:.2} s (regel {}, {} winnaars)",
+            "uitslag van {} stemmen berekend en gepubliceerd in {:.2} s (laden {:.2} s, tellen met certificaat en pabulib {:.2} s, opslaan {:.2} s; regel {}, {} winnaars)",
             res.ballots,
             t0.elapsed().as_secs_f64(),
+            parts[0],
+            parts[1],
+            parts[2],
             res.rule,
             res.plans.iter().filter(|p| p.selected).count()
         );

@@ -28,25 +28,40 @@ pub async fn compute_round(
     tenant_name: &str,
     r: &Round,
 ) -> AppResult<StoredResult> {
+    Ok(compute_round_timed(state, tenant_name, r).await?.0)
+}
+
+/// [`compute_round`] with the seconds spent loading, tallying and storing (benchmark).
+pub async fn compute_round_timed(
+    state: &AppState,
+    tenant_name: &str,
+    r: &Round,
+) -> AppResult<(StoredResult, [f64; 3])> {
+    let t0 = std::time::Instant::now();
     let plans = store::plans(&state.db, r.id, true).await?;
     let ballots = store::ballots(&state.db, r.id).await?;
     let e = store::election(r, tenant_name, &plans, &ballots);
+    drop(ballots);
     let ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
     let rule = r.rule();
-    let (stored, cert, pbtext) = tokio::task::spawn_blocking(move || {
+    let t1 = std::time::Instant::now();
+    let (stored, cert, pbtext, json) = tokio::task::spawn_blocking(move || {
         let (s, c, t) = store::tally(&e, rule, &ids);
-        (s, c, t)
+        let json = serde_json::to_string(&s);
+        (s, c, t, json)
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
+    let json = json.map_err(|e| AppError::Internal(e.into()))?;
+    let t2 = std::time::Instant::now();
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "UPDATE bb_rounds SET result_json = $1, certificate = $2, pb_file = $3, result_at = $4, \
          status = 'uitslag' WHERE id = $5",
     )
-    .bind(serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.into()))?)
-    .bind(&cert)
-    .bind(&pbtext)
+    .bind(json)
+    .bind(cert)
+    .bind(pbtext)
     .bind(now())
     .bind(r.id)
     .execute(&mut *tx)
@@ -58,7 +73,15 @@ pub async fn compute_round(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(stored)
+    let t3 = std::time::Instant::now();
+    Ok((
+        stored,
+        [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+        ],
+    ))
 }
 
 pub async fn compute(

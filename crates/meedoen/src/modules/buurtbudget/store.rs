@@ -633,7 +633,7 @@ pub fn tally(e: &Election, rule: pb::Rule, plan_ids: &[i64]) -> (StoredResult, S
         total_cost: eur(res.outcome.total_cost),
         plans,
     };
-    let cert = serde_json::to_string_pretty(&res.certificate).unwrap_or_default();
+    let cert = serde_json::to_string(&res.certificate).unwrap_or_default();
     (stored, cert, pb::write(e))
 }
 
