@@ -886,10 +886,10 @@ fn spawn_server(db_url: &str) -> (std::process::Child, String) {
 
 async fn wait_healthy(base: &str) {
     for _ in 0..200 {
-        if let Ok(r) = reqwest::get(format!("{base}/health")).await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = reqwest::get(format!("{base}/health")).await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }

@@ -311,10 +311,10 @@ async fn validate(
     let title = v.text("title", 120);
     let intro = v.optional_text("intro", 5000);
     let area_id = v.integer("area_id", 1, i64::MAX, false);
-    if let Some(a) = area_id {
-        if areas::by_id(&state.db, tenant_id, a).await?.is_none() {
-            v.error("area_id", "kern.validation.choose");
-        }
+    if let Some(a) = area_id
+        && areas::by_id(&state.db, tenant_id, a).await?.is_none()
+    {
+        v.error("area_id", "kern.validation.choose");
     }
     let budget = v.integer("budget", 1, 1_000_000_000, true);
     let mut dates: Vec<Option<chrono::NaiveDate>> = Vec::new();
@@ -340,10 +340,10 @@ async fn validate(
     let within_budget = f.checked("within_budget") || ballot_kind == "basket";
     let min_choices = v.integer("min_choices", 1, 1000, false);
     let max_choices = v.integer("max_choices", 1, 1000, ballot_kind == "kapproval");
-    if let (Some(a), Some(b)) = (min_choices, max_choices) {
-        if b < a {
-            v.error("max_choices", "buurtbudget.manage.max_below_min");
-        }
+    if let (Some(a), Some(b)) = (min_choices, max_choices)
+        && b < a
+    {
+        v.error("max_choices", "buurtbudget.manage.max_below_min");
     }
     let points_total = v.integer("points_total", 1, 1000, ballot_kind == "cumulative");
     let points_max_per = v.integer("points_max_per", 1, 1000, false);

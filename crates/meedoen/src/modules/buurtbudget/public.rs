@@ -105,14 +105,14 @@ pub fn rule_texts(lang: Lang, r: &Round) -> Vec<String> {
             }
         }
     }
-    if r.ballot_kind == "basket" {
-        if let Some(m) = r.max_choices {
-            v.push(tf(
-                lang,
-                "buurtbudget.rules.max_plans",
-                &[("max", &m.to_string())],
-            ));
-        }
+    if r.ballot_kind == "basket"
+        && let Some(m) = r.max_choices
+    {
+        v.push(tf(
+            lang,
+            "buurtbudget.rules.max_plans",
+            &[("max", &m.to_string())],
+        ));
     }
     for (c, n) in r.caps() {
         v.push(tf(
@@ -475,10 +475,10 @@ async fn validate_plan(
     if area_id.is_none() && postcode.is_none() && f.get("postcode").is_empty() {
         v.error("area_id", "buurtbudget.plan.location_needed");
     }
-    if let Some(a) = area_id {
-        if !plan_areas(state, r).await?.iter().any(|x| x.id == a) {
-            v.error("area_id", "kern.validation.choose");
-        }
+    if let Some(a) = area_id
+        && !plan_areas(state, r).await?.iter().any(|x| x.id == a)
+    {
+        v.error("area_id", "kern.validation.choose");
     }
     let cats: Vec<String> = r.caps().into_iter().map(|(c, _)| c).collect();
     let category = f.get("category");
