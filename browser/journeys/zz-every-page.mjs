@@ -4,7 +4,7 @@ import { loginWithPassword } from "../lib/login.mjs";
 
 export const title = "axe-core scan of every page reachable by links, per kind of visitor";
 
-const SKIP = [/^\/assets\//, /^\/taal\//, /^\/api\//, /^\/uitloggen/, /\.(pdf|json|css|csv|svg|png)$/, /\/bestanden\//, /^\/metrics/, /^\/health/];
+const SKIP = [/^\/assets\//, /^\/taal\//, /^\/api\//, /^\/uitloggen/, /\.(pdf|json|css|csv|svg|png|pb)$/, /\/bestanden\//, /^\/metrics/, /^\/health/];
 const PER_SHAPE = 2;
 const LIMIT = 60;
 

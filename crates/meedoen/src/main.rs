@@ -28,6 +28,8 @@ enum Command {
     Admin(cli::serve::AdminCommand),
     /// Fill a database with city-scale data for the load benchmark.
     BenchSeed(cli::serve::BenchSeedArgs),
+    /// Fill a database for the buurtbudget voting benchmark (scripts/bench/vote.sh).
+    BbBenchSeed(meedoen::modules::buurtbudget::bench::SeedArgs),
     /// Participatory budgeting: read, check, tally and verify pabulib files.
     #[command(subcommand)]
     Pb(cli::pb::PbCommand),
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Migrate(db) => cli::serve::migrate(db),
         Command::Admin(cmd) => cli::serve::admin(cmd),
         Command::BenchSeed(args) => cli::serve::bench_seed(args),
+        Command::BbBenchSeed(args) => meedoen::modules::buurtbudget::bench::run_seed(args),
         Command::Pb(cmd) => cli::pb::run(cmd),
         Command::Sortition(cmd) => cli::sortition::run(cmd),
     }

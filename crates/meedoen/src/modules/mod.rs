@@ -3,6 +3,7 @@
 //! kinds, navigation, and the hooks through which the kern asks modules for their part
 //! (home page blocks, map counts, a resident's data for export and deletion).
 
+pub mod buurtbudget;
 pub mod kern;
 pub mod trajecten;
 
@@ -21,6 +22,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .merge(kern::routes())
         .merge(trajecten::routes())
+        .merge(buurtbudget::routes())
 }
 
 /// Every module's background job kinds.
@@ -31,8 +33,8 @@ pub fn job_handlers() -> Vec<(&'static str, JobFn)> {
 }
 
 /// Extra public navigation entries of modules: (href, message key).
-pub fn public_nav(_base: &str) -> Vec<(String, &'static str)> {
-    Vec::new()
+pub fn public_nav(base: &str) -> Vec<(String, &'static str)> {
+    vec![(format!("{base}/buurtbudget"), "buurtbudget.nav.public")]
 }
 
 /// Staff navigation entries: (href, message key, roles that see it).
@@ -42,6 +44,11 @@ pub fn staff_nav(base: &str) -> Vec<(String, &'static str, &'static [Role])> {
         (
             format!("{base}/beheer/trajecten"),
             "trajecten.nav.manage",
+            ManageParticipation::ROLES,
+        ),
+        (
+            format!("{base}/beheer/buurtbudget"),
+            "buurtbudget.nav.manage",
             ManageParticipation::ROLES,
         ),
         (
@@ -65,12 +72,17 @@ pub async fn home_sections(
 ) -> AppResult<Vec<HomeSection>> {
     Ok(vec![
         trajecten::public::home_section(state, ctx, tenant).await?,
+        buurtbudget::public::home_section(state, ctx, tenant).await?,
     ])
 }
 
 /// Per wijk, the number of things going on there (shades the map).
 pub async fn area_counts(state: &AppState, tenant_id: i64) -> AppResult<HashMap<i64, i64>> {
-    trajecten::public::counts(state, tenant_id).await
+    let mut counts = trajecten::public::counts(state, tenant_id).await?;
+    for (area, n) in buurtbudget::public::counts(state, tenant_id).await? {
+        *counts.entry(area).or_insert(0) += n;
+    }
+    Ok(counts)
 }
 
 /// Where the result of a finished job can be seen.
@@ -97,6 +109,26 @@ pub async fn export_user_data(
             }))
             .collect::<Vec<_>>()
     );
+    let plans: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT round_id, title, description, cost FROM bb_plans WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(user_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    out["buurtbudget_plannen"] = serde_json::json!(
+        plans
+            .into_iter()
+            .map(|(r, title, description, cost)| serde_json::json!({
+                "ronde": r, "titel": title, "beschrijving": description, "kosten": cost
+            }))
+            .collect::<Vec<_>>()
+    );
+    let supports: Vec<i64> =
+        sqlx::query_scalar("SELECT plan_id FROM bb_supports WHERE user_id = $1 ORDER BY plan_id")
+            .bind(user_id)
+            .fetch_all(state.db.pool())
+            .await?;
+    out["buurtbudget_steun"] = serde_json::json!(supports);
     Ok(())
 }
 
@@ -104,6 +136,16 @@ pub async fn export_user_data(
 pub async fn delete_user_data(tx: &mut Tx, user_id: i64) -> AppResult<()> {
     // Reactions stay part of the public record of a trajectory, without their author.
     sqlx::query("UPDATE reactions SET user_id = NULL, author_name = '' WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    // Plans stay part of the round's public record, without their author; support is
+    // removed (it counts towards the threshold only while the account exists).
+    sqlx::query("UPDATE bb_plans SET user_id = NULL, author_name = '' WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM bb_supports WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -123,5 +165,6 @@ pub async fn topic_usage(state: &AppState, tenant_id: i64, topic_id: i64) -> App
 
 /// Each module's demo content, after the kern demo (tenants, areas, accounts) exists.
 pub async fn load_demo(state: &AppState) -> anyhow::Result<()> {
-    trajecten::demo::load(state).await
+    trajecten::demo::load(state).await?;
+    buurtbudget::demo::load(state).await
 }

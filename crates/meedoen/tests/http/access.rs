@@ -220,6 +220,30 @@ async fn fillers(app: &TestApp, tenant: &str) -> Fillers {
             .expect("a reaction on the closed trajectory");
     f.owned("reaction", reaction);
     f.set("step", 1);
+    // Buurtbudget: the demo round in its voting phase, one of its plans and letter batches.
+    let ronde: i64 = sqlx::query_scalar(
+        "SELECT id FROM bb_rounds WHERE tenant_id = $1 AND title LIKE '%stem nu%' ORDER BY id LIMIT 1",
+    )
+    .bind(tenant_id)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a buurtbudget round in the demo");
+    f.owned("ronde", ronde);
+    let plan: i64 =
+        sqlx::query_scalar("SELECT id FROM bb_plans WHERE round_id = $1 ORDER BY id LIMIT 1")
+            .bind(ronde)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("a plan in the demo round");
+    f.owned("plan", plan);
+    let batch: i64 = sqlx::query_scalar(
+        "SELECT id FROM bb_letter_batches WHERE round_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(ronde)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a letter batch in the demo round");
+    f.owned("batch", batch);
     // A login link (from the development outbox).
     let visitor = app.new_session();
     let to = format!("access-test@{tenant}.example");

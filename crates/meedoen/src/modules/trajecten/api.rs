@@ -238,5 +238,7 @@ pub async fn detail(
 pub struct ApiDoc;
 
 pub async fn openapi() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::modules::buurtbudget::api::ApiDoc::openapi());
+    Json(doc).into_response()
 }
