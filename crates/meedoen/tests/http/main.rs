@@ -7,6 +7,7 @@
 mod common;
 
 mod access;
+mod burgerberaad;
 mod kern_admin;
 mod kern_auth;
 mod kern_input;
