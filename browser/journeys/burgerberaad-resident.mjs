@@ -4,7 +4,7 @@
 export const title = "Resident registers for a citizens' assembly with the code from the letter, then withdraws";
 
 // Invitation 3 of the running demo assembly (README, demo table).
-const CODE = "__DEMO_CODE_3__";
+const CODE = "S2CD-CD6B-DWT9";
 
 /** Tab to the first radio of a group, then move with the arrow keys to `target`. */
 async function pick(v, first, target) {

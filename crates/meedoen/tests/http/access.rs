@@ -238,8 +238,14 @@ async fn fillers(app: &TestApp, tenant: &str) -> Fillers {
             .expect("burgerberaad demo record")
     };
     f.owned("lid", bb("SELECT id FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid' ORDER BY id LIMIT 1").await);
-    f.owned("bijeenkomst", bb("SELECT id FROM bb_meetings WHERE assembly_id = $1 ORDER BY id LIMIT 1").await);
-    f.owned("aanbeveling", bb("SELECT id FROM bb_recommendations WHERE assembly_id = $1 ORDER BY id LIMIT 1").await);
+    f.owned(
+        "bijeenkomst",
+        bb("SELECT id FROM bb_meetings WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
+    );
+    f.owned(
+        "aanbeveling",
+        bb("SELECT id FROM bb_recommendations WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
+    );
     // A login link (from the development outbox).
     let visitor = app.new_session();
     let to = format!("access-test@{tenant}.example");

@@ -62,7 +62,10 @@ async fn create(app: &TestApp, staff: &Session, title: &str) -> i64 {
                 ("features", "geslacht"),
                 ("features", "leeftijd"),
                 ("features", "wijk"),
-                ("consent_text", "Wij gebruiken uw gegevens alleen voor de loting."),
+                (
+                    "consent_text",
+                    "Wij gebruiken uw gegevens alleen voor de loting.",
+                ),
                 ("retention_days", "0"),
             ],
         )
@@ -104,7 +107,10 @@ async fn loose_quotas(app: &TestApp, staff: &Session, id: i64) {
         fields.push((format!("q{i}_min"), "0".into()));
         fields.push((format!("q{i}_max"), "6".into()));
     }
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     staff
         .post_form(&format!("{B}/{id}/quota"), &refs)
         .await
@@ -140,11 +146,16 @@ fn register_fields<'a>(code: &'a str, gender: &'a str, age: &'a str) -> Vec<(&'a
 
 both_backends!(civil_servant_and_resident_journey, |app| async move {
     let staff = app.session_as("procesbegeleider@haarlem.demo").await;
-    staff.get(B).await.assert_status(200).assert_text_contains("Burgerberaad over het oude sportpark");
+    staff
+        .get(B)
+        .await
+        .assert_status(200)
+        .assert_text_contains("Burgerberaad over het oude sportpark");
 
     // --- 1. Set up, with bad input first.
     let bad = staff.post_form(&format!("{B}/nieuw"), &[]).await;
-    bad.assert_status(422).assert_text_contains("Kies minstens één kenmerk");
+    bad.assert_status(422)
+        .assert_text_contains("Kies minstens één kenmerk");
     let traj = trajectory(&app).await.to_string();
     let bad = staff
         .post_form(
@@ -208,7 +219,10 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         fields.push((format!("q{i}_min"), min.into()));
         fields.push((format!("q{i}_max"), max.into()));
     }
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let p = staff.post_form(&format!("{B}/{id}/quota"), &refs).await;
     p.assert_status(422)
         .assert_text_contains("groter dan het maximum")
@@ -292,11 +306,12 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .iter()
         .map(|l| l.split(';').nth(6).unwrap().to_string())
         .collect();
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE code_hash = $1")
-        .bind(&codes[0])
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE code_hash = $1")
+            .bind(&codes[0])
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
     assert_eq!(stored, 0, "codes are stored only as hashes");
     let pdf = staff.get(&format!("{B}/{id}/brieven.pdf")).await;
     pdf.assert_status(200);
@@ -305,7 +320,11 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     // --- 3. Residents register with their codes.
     let resident = app.new_session();
     let reg = format!("/haarlem/burgerberaad/{id}/aanmelden");
-    resident.get(&reg).await.assert_status(200).assert_text_contains("Uw persoonlijke code");
+    resident
+        .get(&reg)
+        .await
+        .assert_status(200)
+        .assert_text_contains("Uw persoonlijke code");
     resident
         .post_form(&reg, &register_fields("ZZZZ-ZZZZ-ZZZZ", "vrouw", "25-44"))
         .await
@@ -323,11 +342,16 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let mut withdraw_link = String::new();
     for (k, code) in codes.iter().take(12).enumerate() {
         // Codes are accepted however they are typed.
-        let typed = if k == 1 { code.to_lowercase().replace('-', " ") } else { code.clone() };
+        let typed = if k == 1 {
+            code.to_lowercase().replace('-', " ")
+        } else {
+            code.clone()
+        };
         let p = resident
             .post_form(&reg, &register_fields(&typed, genders[k % 2], ages[k % 4]))
             .await;
-        p.assert_status(200).assert_text_contains("U bent aangemeld");
+        p.assert_status(200)
+            .assert_text_contains("U bent aangemeld");
         if k == 0 {
             let start = p.body.find("/afmelden/").expect("withdraw link");
             let end = p.body[start..].find('"').unwrap();
@@ -356,33 +380,54 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .assert_text_contains("Aandeel in de bevolking");
 
     // Withdraw: with the link, and with the code.
-    resident.get(&withdraw_link).await.assert_status(200).assert_text_contains("zeker");
+    resident
+        .get(&withdraw_link)
+        .await
+        .assert_status(200)
+        .assert_text_contains("zeker");
     let token = withdraw_link.rsplit('/').next().unwrap().to_string();
     resident
-        .post_form(&format!("/haarlem/burgerberaad/{id}/afmelden"), &[("token", &token)])
+        .post_form(
+            &format!("/haarlem/burgerberaad/{id}/afmelden"),
+            &[("token", &token)],
+        )
         .await
         .assert_status(200)
         .assert_text_contains("U bent afgemeld");
     resident
-        .post_form(&format!("/haarlem/burgerberaad/{id}/afmelden"), &[("code", &codes[0])])
+        .post_form(
+            &format!("/haarlem/burgerberaad/{id}/afmelden"),
+            &[("code", &codes[0])],
+        )
         .await
         .assert_status(422)
         .assert_text_contains("al ingetrokken");
     resident
-        .post_form(&format!("/haarlem/burgerberaad/{id}/afmelden"), &[("code", &codes[1])])
+        .post_form(
+            &format!("/haarlem/burgerberaad/{id}/afmelden"),
+            &[("code", &codes[1])],
+        )
         .await
         .assert_status(200)
         .assert_text_contains("U bent afgemeld");
 
     // --- 4. Selection as a job; the result; publication; the replay.
-    let not_yet = app.new_session().get(&format!("/haarlem/burgerberaad/{id}/loting")).await;
-    not_yet.assert_status(200).assert_text_contains("nog niet openbaar");
+    let not_yet = app
+        .new_session()
+        .get(&format!("/haarlem/burgerberaad/{id}/loting"))
+        .await;
+    not_yet
+        .assert_status(200)
+        .assert_text_contains("nog niet openbaar");
     app.new_session()
         .get(&format!("/haarlem/burgerberaad/{id}/loting/deelnemers.csv"))
         .await
         .assert_status(404);
     let started = staff
-        .post_form(&format!("{B}/{id}/selectie"), &[("algorithm", "leximin"), ("seed", "987654321")])
+        .post_form(
+            &format!("{B}/{id}/selectie"),
+            &[("algorithm", "leximin"), ("seed", "987654321")],
+        )
         .await;
     started.assert_redirect("/haarlem/taken/");
     let job_page = started.location().unwrap().to_string();
@@ -392,7 +437,10 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let result_url = v["result_url"].as_str().expect("result url").to_string();
     assert_eq!(result_url, format!("{B}/{id}/selectie"));
     let result = staff.get(&result_url).await;
-    result.assert_status(200).assert_text_contains("De 6 leden").assert_text_contains("%");
+    result
+        .assert_status(200)
+        .assert_text_contains("De 6 leden")
+        .assert_text_contains("%");
     let probs: Vec<f64> = sqlx::query_scalar(
         "SELECT probability FROM bb_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
     )
@@ -408,21 +456,33 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .await
         .assert_status(303);
     let public = app.new_session();
-    let t = public.get(&format!("/haarlem/burgerberaad/{id}/loting")).await;
+    let t = public
+        .get(&format!("/haarlem/burgerberaad/{id}/loting"))
+        .await;
     t.assert_status(200)
         .assert_text_contains("987654321")
         .assert_text_contains("meedoen sortition select --categories categorieen.csv --people deelnemers.csv --panel-size 6 --algorithm leximin --seed 987654321")
         .assert_not_contains("Test Inwoner");
-    let cats = public.get(&format!("/haarlem/burgerberaad/{id}/loting/categorieen.csv")).await;
+    let cats = public
+        .get(&format!(
+            "/haarlem/burgerberaad/{id}/loting/categorieen.csv"
+        ))
+        .await;
     cats.assert_status(200);
-    let people = public.get(&format!("/haarlem/burgerberaad/{id}/loting/deelnemers.csv")).await;
+    let people = public
+        .get(&format!("/haarlem/burgerberaad/{id}/loting/deelnemers.csv"))
+        .await;
     people.assert_status(200);
-    assert!(!people.body.contains("Inwoner"), "no names in the public pool");
-    let panel_json: String = sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
-        .bind(id)
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
+    assert!(
+        !people.body.contains("Inwoner"),
+        "no names in the public pool"
+    );
+    let panel_json: String =
+        sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
     let mut expected: Vec<String> = serde_json::from_str(&panel_json).unwrap();
     for pid in &expected {
         t.assert_text_contains(pid);
@@ -434,12 +494,27 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_meedoen"))
         .current_dir(dir.path())
         .args([
-            "sortition", "select", "--categories", "categorieen.csv", "--people", "deelnemers.csv",
-            "--panel-size", "6", "--algorithm", "leximin", "--seed", "987654321", "--json",
+            "sortition",
+            "select",
+            "--categories",
+            "categorieen.csv",
+            "--people",
+            "deelnemers.csv",
+            "--panel-size",
+            "6",
+            "--algorithm",
+            "leximin",
+            "--seed",
+            "987654321",
+            "--json",
         ])
         .output()
         .expect("run meedoen sortition");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let replayed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut got: Vec<String> = replayed["panel"]
         .as_array()
@@ -501,13 +576,20 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let course = format!("{B}/{id}/verloop");
     staff.get(&course).await.assert_status(200);
     staff
-        .post_form(&format!("{B}/{id}/bijeenkomsten"), &[("meeting_title", ""), ("held_on", "gisteren")])
+        .post_form(
+            &format!("{B}/{id}/bijeenkomsten"),
+            &[("meeting_title", ""), ("held_on", "gisteren")],
+        )
         .await
         .assert_status(422);
     staff
         .post_form(
             &format!("{B}/{id}/bijeenkomsten"),
-            &[("meeting_title", "Eerste avond"), ("held_on", &day(20)), ("place", "Stadhuis")],
+            &[
+                ("meeting_title", "Eerste avond"),
+                ("held_on", &day(20)),
+                ("place", "Stadhuis"),
+            ],
         )
         .await
         .assert_status(303);
@@ -518,14 +600,24 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .unwrap();
     let present = members[1].0.to_string();
     staff
-        .post_form(&format!("{B}/{id}/bijeenkomsten/{meeting}"), &[("present", &present)])
+        .post_form(
+            &format!("{B}/{id}/bijeenkomsten/{meeting}"),
+            &[("present", &present)],
+        )
         .await
         .assert_status(303);
-    staff.get(&course).await.assert_text_contains("1 van de 6 leden aanwezig");
+    staff
+        .get(&course)
+        .await
+        .assert_text_contains("1 van de 6 leden aanwezig");
     staff
         .post_form(
             &format!("{B}/{id}/aanbevelingen"),
-            &[("rec_title", "Meer bomen"), ("rec_body", "Plant twintig bomen."), ("support_pct", "91")],
+            &[
+                ("rec_title", "Meer bomen"),
+                ("rec_body", "Plant twintig bomen."),
+                ("support_pct", "91"),
+            ],
         )
         .await
         .assert_status(303);
@@ -537,7 +629,11 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     staff
         .post_form(
             &format!("{B}/{id}/aanbevelingen/{rec}"),
-            &[("follow_up", "overgenomen"), ("published", "1"), ("response", "Wij planten ze.")],
+            &[
+                ("follow_up", "overgenomen"),
+                ("published", "1"),
+                ("response", "Wij planten ze."),
+            ],
         )
         .await
         .assert_status(422)
@@ -545,7 +641,12 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     staff
         .post_form(
             &format!("{B}/{id}/aanbevelingen/{rec}"),
-            &[("follow_up", "overgenomen"), ("responder", "college"), ("published", "1"), ("response", "Wij planten ze.")],
+            &[
+                ("follow_up", "overgenomen"),
+                ("responder", "college"),
+                ("published", "1"),
+                ("response", "Wij planten ze."),
+            ],
         )
         .await
         .assert_status(303);
@@ -557,7 +658,10 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .assert_text_contains("Overgenomen");
 
     // --- 7. Finish; after the retention period the personal data goes, figures stay.
-    staff.post_form(&format!("{B}/{id}/afronden"), &[]).await.assert_status(303);
+    staff
+        .post_form(&format!("{B}/{id}/afronden"), &[])
+        .await
+        .assert_status(303);
     let run_after: i64 = sqlx::query_scalar(
         "SELECT run_after FROM jobs WHERE kind = 'burgerberaad.bewaartermijn' AND payload LIKE $1",
     )
@@ -565,7 +669,10 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     .fetch_one(app.db().pool())
     .await
     .unwrap();
-    assert!(run_after > chrono::Utc::now().timestamp(), "scheduled after the end");
+    assert!(
+        run_after > chrono::Utc::now().timestamp(),
+        "scheduled after the end"
+    );
     // Time passes: the assembly ended long ago.
     sqlx::query("UPDATE bb_assemblies SET ends_on = '2020-01-01' WHERE id = $1")
         .bind(id)
@@ -580,11 +687,12 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     app.state.jobs.wake();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let done: Option<i64> = sqlx::query_scalar("SELECT anonymised_at FROM bb_assemblies WHERE id = $1")
-            .bind(id)
-            .fetch_one(app.db().pool())
-            .await
-            .unwrap();
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT anonymised_at FROM bb_assemblies WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
         if done.is_some() {
             break;
         }
@@ -620,7 +728,10 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .await
         .assert_text_contains("10 aanmeldingen op 40 uitnodigingen")
         .assert_text_contains("persoonsgegevens zijn verwijderd");
-    staff.get(&format!("{B}/{id}/brieven.csv")).await.assert_status(404);
+    staff
+        .get(&format!("{B}/{id}/brieven.csv"))
+        .await
+        .assert_status(404);
     app.new_session()
         .get(&format!("/haarlem/burgerberaad/{id}/loting"))
         .await
@@ -630,18 +741,30 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
 
 both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
     // The running demo assembly takes the codes documented in the README.
-    let id: i64 = sqlx::query_scalar("SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'")
-        .fetch_one(app.db().pool())
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .expect("running demo assembly");
+    let code = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 1)
         .await
-        .expect("running demo assembly");
-    let code = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 1).await.unwrap();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    assert!(readme.contains(&code), "README documents the demo code {code}");
+        .unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(
+        readme.contains(&code),
+        "README documents the demo code {code}"
+    );
     let reg = format!("/haarlem/burgerberaad/{id}/aanmelden");
     let resident = app.new_session();
     let mut f = register_fields(&code, "man", "65+");
     f.push(("f_opleiding", "midden"));
-    resident.post_form(&reg, &f).await.assert_status(200).assert_text_contains("U bent aangemeld");
+    resident
+        .post_form(&reg, &f)
+        .await
+        .assert_status(200)
+        .assert_text_contains("U bent aangemeld");
     // After the deadline: a clear message and nothing stored.
     sqlx::query("UPDATE bb_assemblies SET registration_deadline = $1 WHERE id = $2")
         .bind(day(-1))
@@ -649,7 +772,9 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .execute(app.db().writer())
         .await
         .unwrap();
-    let code2 = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 2).await.unwrap();
+    let code2 = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 2)
+        .await
+        .unwrap();
     let mut f = register_fields(&code2, "man", "65+");
     f.push(("f_opleiding", "midden"));
     resident
@@ -657,16 +782,24 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .await
         .assert_status(422)
         .assert_text_contains("Aanmelden is gesloten");
-    resident.get(&reg).await.assert_status(200).assert_text_contains("Dat kan nu niet meer");
-    let used: i64 = sqlx::query_scalar("SELECT used FROM bb_invitations WHERE assembly_id = $1 AND position = 2")
-        .bind(id)
-        .fetch_one(app.db().pool())
+    resident
+        .get(&reg)
         .await
-        .unwrap();
+        .assert_status(200)
+        .assert_text_contains("Dat kan nu niet meer");
+    let used: i64 = sqlx::query_scalar(
+        "SELECT used FROM bb_invitations WHERE assembly_id = $1 AND position = 2",
+    )
+    .bind(id)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
     assert_eq!(used, 0);
     // Another municipality's staff do not see Haarlem's assembly.
     let z = app.session_as("procesbegeleider@zaanstad.demo").await;
-    z.get(&format!("/zaanstad/beheer/burgerberaad/{id}")).await.assert_status(404);
+    z.get(&format!("/zaanstad/beheer/burgerberaad/{id}"))
+        .await
+        .assert_status(404);
     app.new_session()
         .get(&format!("/zaanstad/burgerberaad/{id}"))
         .await
@@ -683,15 +816,20 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .await
         .assert_text_contains("Reactie van de gemeenteraad")
         .assert_text_contains("Deels overgenomen");
-    app.new_session().get("/haarlem").await.assert_text_contains("Burgerberaden");
+    app.new_session()
+        .get("/haarlem")
+        .await
+        .assert_text_contains("Burgerberaden");
 });
 
 both_backends!(infeasible_quotas_are_explained, |app| async move {
     let staff = app.session_as("procesbegeleider@haarlem.demo").await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'")
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
     // Too few registrations: a clear message, no job.
     staff
         .post_form(&format!("{B}/{id}/selectie"), &[("seed", "abc")])
@@ -718,7 +856,10 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
         .await
         .unwrap();
     let started = staff
-        .post_form(&format!("{B}/{id}/selectie"), &[("algorithm", "leximin"), ("seed", "5")])
+        .post_form(
+            &format!("{B}/{id}/selectie"),
+            &[("algorithm", "leximin"), ("seed", "5")],
+        )
         .await;
     started.assert_redirect("/haarlem/taken/");
     let v = wait_for_job(&staff, started.location().unwrap()).await;
@@ -727,11 +868,12 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
     r.assert_status(200)
         .assert_text_contains("Met deze quota is geen burgerberaad mogelijk")
         .assert_text_contains(&format!("minimum van 25 naar {young}"));
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
-        .bind(id)
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
     assert_eq!(stored, 0);
     // Quotas that do not add up are refused before any job starts.
     sqlx::query("UPDATE bb_quotas SET min_seats = 31 WHERE assembly_id = $1 AND feature = 'leeftijd' AND value = '16-24'")
@@ -746,20 +888,25 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
         .assert_text_contains("De quota kloppen niet");
 });
 
-both_backends!(an_interrupted_selection_restarts_and_publishes_once, |app| async move {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'")
+both_backends!(
+    an_interrupted_selection_restarts_and_publishes_once,
+    |app| async move {
+        let id: i64 = sqlx::query_scalar(
+            "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+        )
         .fetch_one(app.db().pool())
         .await
         .unwrap();
-    sqlx::query("UPDATE bb_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
-        .bind(id)
-        .execute(app.db().writer())
-        .await
-        .unwrap();
-    let tenant = app.tenant_id("haarlem").await;
-    // A job that a process claimed and then died with: running, lease expired.
-    let payload = serde_json::json!({"assembly": id, "algorithm": "leximin", "seed": "42"}).to_string();
-    let job: i64 = sqlx::query_scalar(
+        sqlx::query("UPDATE bb_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
+            .bind(id)
+            .execute(app.db().writer())
+            .await
+            .unwrap();
+        let tenant = app.tenant_id("haarlem").await;
+        // A job that a process claimed and then died with: running, lease expired.
+        let payload =
+            serde_json::json!({"assembly": id, "algorithm": "leximin", "seed": "42"}).to_string();
+        let job: i64 = sqlx::query_scalar(
         "INSERT INTO jobs (tenant_id, kind, payload, status, attempts, locked_by, locked_until, run_after, created_at) \
          VALUES ($1, 'burgerberaad.selectie', $2, 'running', 1, 'dead-worker', 1, 0, 1) RETURNING id",
     )
@@ -768,41 +915,51 @@ both_backends!(an_interrupted_selection_restarts_and_publishes_once, |app| async
     .fetch_one(app.db().writer())
     .await
     .unwrap();
-    // Nothing published while it has not finished.
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
+        // Nothing published while it has not finished.
+        let stored: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
+                .bind(id)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
+        assert_eq!(stored, 0);
+        app.state.jobs.wake();
+        let staff = app.session_as("procesbegeleider@haarlem.demo").await;
+        let v = wait_for_job(&staff, &format!("/haarlem/taken/{job}")).await;
+        assert_eq!(v["status"], "done", "{v}");
+        let panel: String =
+            sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
+                .bind(id)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
+        // A second run (a duplicate claim) keeps the stored result.
+        let a = meedoen::modules::burgerberaad::store::get(app.db(), tenant, id)
+            .await
+            .unwrap()
+            .unwrap();
+        meedoen::modules::burgerberaad::selection::run_now(
+            &app.state,
+            &a,
+            sortition::Algorithm::Leximin,
+            43,
+        )
+        .await
+        .unwrap();
+        let (n, again): (i64, String) =
+            sqlx::query_as("SELECT COUNT(*), MAX(panel) FROM bb_selections WHERE assembly_id = $1")
+                .bind(id)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
+        assert_eq!((n, again), (1, panel));
+        let members: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
+        )
         .bind(id)
         .fetch_one(app.db().pool())
         .await
         .unwrap();
-    assert_eq!(stored, 0);
-    app.state.jobs.wake();
-    let staff = app.session_as("procesbegeleider@haarlem.demo").await;
-    let v = wait_for_job(&staff, &format!("/haarlem/taken/{job}")).await;
-    assert_eq!(v["status"], "done", "{v}");
-    let panel: String = sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
-        .bind(id)
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
-    // A second run (a duplicate claim) keeps the stored result.
-    let a = meedoen::modules::burgerberaad::store::get(app.db(), tenant, id).await.unwrap().unwrap();
-    meedoen::modules::burgerberaad::selection::run_now(&app.state, &a, sortition::Algorithm::Leximin, 43)
-        .await
-        .unwrap();
-    let (n, again): (i64, String) = sqlx::query_as(
-        "SELECT COUNT(*), MAX(panel) FROM bb_selections WHERE assembly_id = $1",
-    )
-    .bind(id)
-    .fetch_one(app.db().pool())
-    .await
-    .unwrap();
-    assert_eq!((n, again), (1, panel));
-    let members: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
-    )
-    .bind(id)
-    .fetch_one(app.db().pool())
-    .await
-    .unwrap();
-    assert_eq!(members, 30);
-});
+        assert_eq!(members, 30);
+    }
+);

@@ -45,7 +45,11 @@ pub struct DrawFigures {
 }
 
 /// Parse, draw and write the letters' CSV; the times of each step.
-pub fn draw_and_csv(bytes: &[u8], wijk_of: &HashMap<String, String>, n: usize) -> anyhow::Result<DrawFigures> {
+pub fn draw_and_csv(
+    bytes: &[u8],
+    wijk_of: &HashMap<String, String>,
+    n: usize,
+) -> anyhow::Result<DrawFigures> {
     let t0 = Instant::now();
     let reg: Register = draw::parse_register(bytes, wijk_of)
         .map_err(|(p, _)| anyhow::anyhow!("register ongeldig: {:?}", p.first()))?;
@@ -68,7 +72,11 @@ pub fn draw_and_csv(bytes: &[u8], wijk_of: &HashMap<String, String>, n: usize) -
             }
         })
         .collect();
-    let csv = invite::letters_csv(&a, &invitees, "https://meedoen.example/stad/burgerberaad/1/aanmelden")?;
+    let csv = invite::letters_csv(
+        &a,
+        &invitees,
+        "https://meedoen.example/stad/burgerberaad/1/aanmelden",
+    )?;
     let t3 = Instant::now();
     anyhow::ensure!(csv.len() > n * 40, "CSV te klein");
     Ok(DrawFigures {
@@ -123,7 +131,12 @@ pub fn pdf_rate(n: usize) -> anyhow::Result<(f64, usize)> {
         })
         .collect();
     let t = Instant::now();
-    let pdf = invite::letters_pdf(&a, &invitees, "https://meedoen.example/stad/burgerberaad/1/aanmelden", "Stad")?;
+    let pdf = invite::letters_pdf(
+        &a,
+        &invitees,
+        "https://meedoen.example/stad/burgerberaad/1/aanmelden",
+        "Stad",
+    )?;
     let secs = t.elapsed().as_secs_f64();
     Ok((n as f64 / secs, pdf.len()))
 }
@@ -131,19 +144,25 @@ pub fn pdf_rate(n: usize) -> anyhow::Result<(f64, usize)> {
 /// For the registration load test: a demo database (SQLite or PostgreSQL at `url`)
 /// gets an assembly with `codes` invitations and registration open; the codes are
 /// written to `codes_file`, one per line. Returns the registration path.
-pub async fn seed_load(url: &str, codes: usize, codes_file: &std::path::Path) -> anyhow::Result<String> {
+pub async fn seed_load(
+    url: &str,
+    codes: usize,
+    codes_file: &std::path::Path,
+) -> anyhow::Result<String> {
     use crate::db::{Db, now};
     let db = Db::connect(url).await?;
     crate::db::migrate::run(&db).await?;
-    let state = crate::web::AppState::new(db, crate::config::Config::for_tests(url.to_string())).await?;
+    let state =
+        crate::web::AppState::new(db, crate::config::Config::for_tests(url.to_string())).await?;
     crate::modules::kern::demo::load(&state).await?;
     let tenant: i64 = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'haarlem'")
         .fetch_one(state.db.pool())
         .await?;
-    let traj: i64 = sqlx::query_scalar("SELECT id FROM trajectories WHERE tenant_id = $1 ORDER BY id LIMIT 1")
-        .bind(tenant)
-        .fetch_one(state.db.pool())
-        .await?;
+    let traj: i64 =
+        sqlx::query_scalar("SELECT id FROM trajectories WHERE tenant_id = $1 ORDER BY id LIMIT 1")
+            .bind(tenant)
+            .fetch_one(state.db.pool())
+            .await?;
     let wijk_of = invite::wijk_map(&state.db, tenant).await?;
     let wijken: Vec<String> = {
         let mut v: Vec<String> = wijk_of.values().cloned().collect();
@@ -219,7 +238,10 @@ mod tests {
             (f.parse + f.draw + f.csv).as_secs_f64()
         );
         let (rate, size) = pdf_rate(1000).unwrap();
-        println!("BENCH PDF letters: {rate:.0} letters/s (1000 letters, {} KB)", size / 1000);
+        println!(
+            "BENCH PDF letters: {rate:.0} letters/s (1000 letters, {} KB)",
+            size / 1000
+        );
     }
 
     /// Seeds the registration load test: `MEEDOEN_BENCH_DB=sqlite:///tmp/x.db
@@ -233,7 +255,9 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(40_000);
-        let path = seed_load(&url, n, std::path::Path::new(&file)).await.unwrap();
+        let path = seed_load(&url, n, std::path::Path::new(&file))
+            .await
+            .unwrap();
         println!("BENCH_PATH {path}");
     }
 }

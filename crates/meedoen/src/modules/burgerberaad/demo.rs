@@ -48,8 +48,18 @@ const FIRST_NAMES: [&str; 16] = [
     "Lotte", "Sem", "Ayşe", "Bram", "Priya", "Jan",
 ];
 const LAST_NAMES: [&str; 12] = [
-    "de Vries", "Jansen", "Bakker", "El Amrani", "Visser", "Smit", "Yılmaz", "Meijer", "de Boer",
-    "Mulder", "Kaya", "Bos",
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "El Amrani",
+    "Visser",
+    "Smit",
+    "Yılmaz",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "Kaya",
+    "Bos",
 ];
 
 /// A synthetic register: per wijk persons in proportion to the population (1 per
@@ -72,7 +82,10 @@ fn register(wijken: &[areas::Area], per: i64, rng: &mut SplitMix64, city: &str) 
                     FIRST_NAMES[rng.below(16) as usize],
                     LAST_NAMES[rng.below(12) as usize]
                 );
-                let address = format!("{}straat {house}", w.name.split_whitespace().next().unwrap_or("Dorp"));
+                let address = format!(
+                    "{}straat {house}",
+                    w.name.split_whitespace().next().unwrap_or("Dorp")
+                );
                 let postcode = format!("{} {}", 2000 + (w.id % 7000), "AB");
                 entries.push(Entry {
                     line,
@@ -119,13 +132,12 @@ async fn create(
     spec: &Spec,
     seed: u64,
 ) -> anyhow::Result<Option<Assembly>> {
-    let Some(trajectory): Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM trajectories WHERE tenant_id = $1 AND title = $2",
-    )
-    .bind(tenant_id)
-    .bind(spec.trajectory)
-    .fetch_optional(state.db.pool())
-    .await?
+    let Some(trajectory): Option<i64> =
+        sqlx::query_scalar("SELECT id FROM trajectories WHERE tenant_id = $1 AND title = $2")
+            .bind(tenant_id)
+            .bind(spec.trajectory)
+            .fetch_optional(state.db.pool())
+            .await?
     else {
         return Ok(None);
     };
@@ -244,9 +256,17 @@ async fn finish(state: &AppState, a: &Assembly, seed: u64) -> anyhow::Result<()>
         .execute(&mut *tx)
         .await?;
     let meetings = [
-        (-150, "Kennismaking en uitleg over het plan", "Stadhuis, raadzaal"),
+        (
+            -150,
+            "Kennismaking en uitleg over het plan",
+            "Stadhuis, raadzaal",
+        ),
         (-136, "Deskundigen aan het woord", "Wijkcentrum"),
-        (-122, "Afwegen en aanbevelingen schrijven", "Stadhuis, raadzaal"),
+        (
+            -122,
+            "Afwegen en aanbevelingen schrijven",
+            "Stadhuis, raadzaal",
+        ),
     ];
     for (n, (d, title, place)) in meetings.iter().enumerate() {
         let mid: i64 = sqlx::query_scalar(

@@ -189,7 +189,10 @@ pub fn parse_register(
                 Problem::new(
                     line,
                     "fields",
-                    vec![("n", rec.len().to_string()), ("expected", width.to_string())],
+                    vec![
+                        ("n", rec.len().to_string()),
+                        ("expected", width.to_string()),
+                    ],
                 ),
             );
             continue;
@@ -264,11 +267,7 @@ pub fn parse_register(
                 if let Some(first) = seen_pair.get(&pair) {
                     push(
                         &mut problems,
-                        Problem::new(
-                            line,
-                            "dup_same",
-                            vec![("first", first.to_string())],
-                        ),
+                        Problem::new(line, "dup_same", vec![("first", first.to_string())]),
                     );
                     continue;
                 }
@@ -279,11 +278,7 @@ pub fn parse_register(
                 if let Some(first) = seen_address.get(&address_key) {
                     push(
                         &mut problems,
-                        Problem::new(
-                            line,
-                            "dup_address",
-                            vec![("first", first.to_string())],
-                        ),
+                        Problem::new(line, "dup_address", vec![("first", first.to_string())]),
                     );
                     continue;
                 }
@@ -537,9 +532,15 @@ mod tests {
         let d2 = draw(&r, 40, 7).unwrap();
         assert_eq!(d1, d2);
         assert_ne!(d1, draw(&r, 40, 8).unwrap());
-        let addrs: HashSet<&str> = d1.iter().map(|&i| r.entries[i].address_key.as_str()).collect();
+        let addrs: HashSet<&str> = d1
+            .iter()
+            .map(|&i| r.entries[i].address_key.as_str())
+            .collect();
         assert_eq!(addrs.len(), 40);
-        let w1 = d1.iter().filter(|&&i| r.entries[i].wijk == "WK000101").count();
+        let w1 = d1
+            .iter()
+            .filter(|&&i| r.entries[i].wijk == "WK000101")
+            .count();
         assert_eq!(w1, 10);
         assert!(matches!(
             draw(&r, 201, 1),

@@ -138,7 +138,11 @@ pub fn population(
 /// of 10% of the share (at least one seat) either way. Values without a figure get
 /// `0..=size` until someone enters the population. When no value of the feature has a
 /// figure, every value gets `0..=size`.
-pub fn propose(size: i64, values: &[(String, String, Option<i64>)], feature: &str) -> Vec<QuotaRow> {
+pub fn propose(
+    size: i64,
+    values: &[(String, String, Option<i64>)],
+    feature: &str,
+) -> Vec<QuotaRow> {
     let known: i64 = values.iter().filter_map(|v| v.2).sum();
     values
         .iter()
@@ -192,12 +196,11 @@ pub fn check(size: i64, rows: &[QuotaRow], features: &[String]) -> Vec<QuotaProb
         }
     }
     for f in features {
-        let first = rows.iter().position(|r| &r.feature == f).unwrap_or(0);
         let mins: i64 = rows.iter().filter(|r| &r.feature == f).map(|r| r.min).sum();
         let maxs: i64 = rows.iter().filter(|r| &r.feature == f).map(|r| r.max).sum();
         if mins > size {
             out.push(QuotaProblem {
-                field: format!("q{first}_min"),
+                field: format!("kop-{f}"),
                 key: "burgerberaad.quota.err.mins_too_high",
                 args: vec![
                     ("feature", f.clone()),
@@ -208,7 +211,7 @@ pub fn check(size: i64, rows: &[QuotaRow], features: &[String]) -> Vec<QuotaProb
         }
         if maxs < size {
             out.push(QuotaProblem {
-                field: format!("q{first}_max"),
+                field: format!("kop-{f}-max"),
                 key: "burgerberaad.quota.err.maxs_too_low",
                 args: vec![
                     ("feature", f.clone()),
@@ -249,11 +252,7 @@ mod tests {
             min,
             max,
         };
-        let p = check(
-            10,
-            &[row("a", 6, 5), row("b", 6, 6)],
-            &["leeftijd".into()],
-        );
+        let p = check(10, &[row("a", 6, 5), row("b", 6, 6)], &["leeftijd".into()]);
         let keys: Vec<&str> = p.iter().map(|p| p.key).collect();
         assert_eq!(
             keys,

@@ -215,7 +215,10 @@ pub fn letters_pdf(
                 "Uw persoonlijke code".into(),
                 code_for(&a.code_key, a.id, i.position),
             ),
-            ("Aanmelden kan tot en met".into(), a.registration_deadline.clone()),
+            (
+                "Aanmelden kan tot en met".into(),
+                a.registration_deadline.clone(),
+            ),
         ]));
         doc.push(Block::Paragraph(
             "Na de aanmelding trekken we opnieuw een loting, zo dat het burgerberaad lijkt op \
@@ -237,7 +240,10 @@ mod tests {
         assert_ne!(c, code_for("key", 1, 8));
         assert_ne!(c, code_for("key", 2, 7));
         assert_eq!(c.len(), 14);
-        assert!(c.chars().all(|ch| ch == '-' || ALPHABET.contains(&(ch as u8))));
+        assert!(
+            c.chars()
+                .all(|ch| ch == '-' || ALPHABET.contains(&(ch as u8)))
+        );
         let sloppy = c.to_lowercase().replace('-', " ");
         assert_eq!(code_hash(&c), code_hash(&sloppy));
     }

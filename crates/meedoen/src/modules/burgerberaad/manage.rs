@@ -141,7 +141,12 @@ async fn new_page(
     };
     let chosen: Vec<String> = match form {
         Some(f) => f.all("features"),
-        None => vec!["geslacht".into(), "leeftijd".into(), "opleiding".into(), "wijk".into()],
+        None => vec![
+            "geslacht".into(),
+            "leeftijd".into(),
+            "opleiding".into(),
+            "wijk".into(),
+        ],
     };
     let tpl = NewTpl {
         c: Chrome::new(ctx, Some(&s.tenant), ctx.t("burgerberaad.new.title")),
@@ -208,7 +213,10 @@ pub async fn create(
     if let (Some(d), Some(st)) = (deadline, starts)
         && d >= st
     {
-        v.error("registration_deadline", "burgerberaad.new.err.deadline_order");
+        v.error(
+            "registration_deadline",
+            "burgerberaad.new.err.deadline_order",
+        );
     }
     if let (Some(st), Some(en)) = (starts, ends)
         && en < st
@@ -414,7 +422,16 @@ pub async fn quota_form(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
-    quota_page(&state, &ctx, &s, a, FieldErrors::new(), None, StatusCode::OK).await
+    quota_page(
+        &state,
+        &ctx,
+        &s,
+        a,
+        FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn quota_save(
@@ -590,7 +607,10 @@ pub async fn figures(
                     .unwrap_or(0);
                 FigRow {
                     label: value_label(lang, &f, &q.value, &names),
-                    population: q.population.map(|p| fmt_int(lang, p)).unwrap_or_else(|| "–".into()),
+                    population: q
+                        .population
+                        .map(|p| fmt_int(lang, p))
+                        .unwrap_or_else(|| "–".into()),
                     pop_share: match q.population {
                         Some(p) if pop_total > 0 => fmt_pct(p as f64 / pop_total as f64),
                         _ => "–".into(),
@@ -629,10 +649,11 @@ async fn show_page(
     let quotas = store::quotas(&state.db, a.id).await?;
     let regs = store::registrations(&state.db, a.id).await?;
     let tables = figures(state, ctx.lang, &a, &quotas, &regs).await?;
-    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE assembly_id = $1")
-        .bind(a.id)
-        .fetch_one(state.db.pool())
-        .await?;
+    let invited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE assembly_id = $1")
+            .bind(a.id)
+            .fetch_one(state.db.pool())
+            .await?;
     let trajectory: String = sqlx::query_scalar("SELECT title FROM trajectories WHERE id = $1")
         .bind(a.trajectory_id)
         .fetch_optional(state.db.pool())
@@ -711,7 +732,11 @@ fn problem_text(lang: Lang, p: &Problem) -> String {
     args.push(("line", &line));
     let msg = tf(lang, &format!("burgerberaad.register.err.{}", p.key), &args);
     if p.line > 0 {
-        tf(lang, "burgerberaad.register.on_line", &[("line", &line), ("msg", &msg)])
+        tf(
+            lang,
+            "burgerberaad.register.on_line",
+            &[("line", &line), ("msg", &msg)],
+        )
     } else {
         msg
     }
@@ -782,7 +807,11 @@ pub async fn invite_submit(
         }
     };
     let Some(file) = mp.file("register") else {
-        return fail(vec![ctx.t("burgerberaad.invite.err.no_file").to_string()], 0).await;
+        return fail(
+            vec![ctx.t("burgerberaad.invite.err.no_file").to_string()],
+            0,
+        )
+        .await;
     };
     let wijken = invite::wijk_map(&state.db, s.tenant.id).await?;
     let bytes = file.bytes.clone();
@@ -1021,7 +1050,12 @@ struct ResultTpl {
     transparency_href: String,
 }
 
-pub fn describe(lang: Lang, features: &[String], r: &Registration, names: &BTreeMap<String, String>) -> String {
+pub fn describe(
+    lang: Lang,
+    features: &[String],
+    r: &Registration,
+    names: &BTreeMap<String, String>,
+) -> String {
     features
         .iter()
         .map(|f| value_label(lang, f, &r.value(f), names))
@@ -1065,7 +1099,11 @@ pub async fn result(
         .filter(|r| r.panel_status == "lid")
         .map(row)
         .collect();
-    let mut pool: Vec<MemberRow> = regs.iter().filter(|r| !r.pool_id.is_empty()).map(row).collect();
+    let mut pool: Vec<MemberRow> = regs
+        .iter()
+        .filter(|r| !r.pool_id.is_empty())
+        .map(row)
+        .collect();
     pool.sort_by(|x, y| x.pool_id.cmp(&y.pool_id));
     let (mut structural, mut relaxations) = (Vec::new(), Vec::new());
     if !a.selection_error.is_empty() {
@@ -1158,7 +1196,10 @@ pub async fn replace(
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
     let member = parse_id(&member)?;
-    if store::registration(&state.db, a.id, member).await?.is_none() {
+    if store::registration(&state.db, a.id, member)
+        .await?
+        .is_none()
+    {
         return Err(AppError::NotFound);
     }
     if a.status != "geselecteerd" {
@@ -1280,7 +1321,17 @@ pub async fn course(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
-    course_page(&state, &ctx, &s, a, FieldErrors::new(), "", Form::default(), StatusCode::OK).await
+    course_page(
+        &state,
+        &ctx,
+        &s,
+        a,
+        FieldErrors::new(),
+        "",
+        Form::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn require_panel(ctx: &Ctx, a: &Assembly) -> AppResult<()> {
@@ -1306,19 +1357,43 @@ pub async fn meeting_add(
     let place = v.optional_text("place", 200);
     let errors = v.finish();
     if !errors.is_empty() {
-        return course_page(&state, &ctx, &s, a, errors, "meeting", form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return course_page(
+            &state,
+            &ctx,
+            &s,
+            a,
+            errors,
+            "meeting",
+            form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO bb_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4)")
-        .bind(a.id)
-        .bind(date.map(|d| d.to_string()).unwrap_or_default())
-        .bind(&title)
-        .bind(&place)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(&mut tx, Some(s.tenant.id), Some(&s.user), "burgerberaad.meeting", "bb_assembly", Some(a.id), "bijeenkomst toegevoegd").await?;
+    sqlx::query(
+        "INSERT INTO bb_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(a.id)
+    .bind(date.map(|d| d.to_string()).unwrap_or_default())
+    .bind(&title)
+    .bind(&place)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Some(s.tenant.id),
+        Some(&s.user),
+        "burgerberaad.meeting",
+        "bb_assembly",
+        Some(a.id),
+        "bijeenkomst toegevoegd",
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/{}/verloop", base(&s), a.id), "burgerberaad.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/{}/verloop", base(&s), a.id),
+        "burgerberaad.flash.saved",
+    ))
 }
 
 pub async fn attendance_save(
@@ -1330,7 +1405,11 @@ pub async fn attendance_save(
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
     let meeting = parse_id(&meeting)?;
-    if !store::meetings(&state.db, a.id).await?.iter().any(|m| m.id == meeting) {
+    if !store::meetings(&state.db, a.id)
+        .await?
+        .iter()
+        .any(|m| m.id == meeting)
+    {
         return Err(AppError::NotFound);
     }
     require_panel(&ctx, &a)?;
@@ -1352,16 +1431,34 @@ pub async fn attendance_save(
         .execute(&mut *tx)
         .await?;
     for m in &members {
-        sqlx::query("INSERT INTO bb_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)")
-            .bind(meeting)
-            .bind(m)
-            .bind(i64::from(present.contains(m)))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO bb_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)",
+        )
+        .bind(meeting)
+        .bind(m)
+        .bind(i64::from(present.contains(m)))
+        .execute(&mut *tx)
+        .await?;
     }
-    audit::record(&mut tx, Some(s.tenant.id), Some(&s.user), "burgerberaad.attendance", "bb_assembly", Some(a.id), &format!("aanwezigheid bijeenkomst {meeting}: {} van {}", present.len(), members.len())).await?;
+    audit::record(
+        &mut tx,
+        Some(s.tenant.id),
+        Some(&s.user),
+        "burgerberaad.attendance",
+        "bb_assembly",
+        Some(a.id),
+        &format!(
+            "aanwezigheid bijeenkomst {meeting}: {} van {}",
+            present.len(),
+            members.len()
+        ),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/{}/verloop", base(&s), a.id), "burgerberaad.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/{}/verloop", base(&s), a.id),
+        "burgerberaad.flash.saved",
+    ))
 }
 
 pub async fn recommendation_add(
@@ -1379,13 +1476,24 @@ pub async fn recommendation_add(
     let support = v.integer("support_pct", 0, 100, false);
     let errors = v.finish();
     if !errors.is_empty() {
-        return course_page(&state, &ctx, &s, a, errors, "rec", form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return course_page(
+            &state,
+            &ctx,
+            &s,
+            a,
+            errors,
+            "rec",
+            form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let mut tx = state.db.begin().await?;
-    let pos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_recommendations WHERE assembly_id = $1")
-        .bind(a.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let pos: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM bb_recommendations WHERE assembly_id = $1")
+            .bind(a.id)
+            .fetch_one(&mut *tx)
+            .await?;
     sqlx::query(
         "INSERT INTO bb_recommendations (assembly_id, position, title, body, support_pct, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1398,9 +1506,21 @@ pub async fn recommendation_add(
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(s.tenant.id), Some(&s.user), "burgerberaad.recommendation", "bb_assembly", Some(a.id), "aanbeveling vastgelegd").await?;
+    audit::record(
+        &mut tx,
+        Some(s.tenant.id),
+        Some(&s.user),
+        "burgerberaad.recommendation",
+        "bb_assembly",
+        Some(a.id),
+        "aanbeveling vastgelegd",
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/{}/verloop", base(&s), a.id), "burgerberaad.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/{}/verloop", base(&s), a.id),
+        "burgerberaad.flash.saved",
+    ))
 }
 
 pub async fn recommendation_save(
@@ -1412,7 +1532,11 @@ pub async fn recommendation_save(
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
     let rec = parse_id(&rec)?;
-    if !store::recommendations(&state.db, a.id, false).await?.iter().any(|r| r.id == rec) {
+    if !store::recommendations(&state.db, a.id, false)
+        .await?
+        .iter()
+        .any(|r| r.id == rec)
+    {
         return Err(AppError::NotFound);
     }
     let mut v = Validator::new(&ctx, &form);
@@ -1429,7 +1553,17 @@ pub async fn recommendation_save(
     let errors = v.finish();
     if !errors.is_empty() {
         let key = format!("rec{rec}");
-        return course_page(&state, &ctx, &s, a, errors, &key, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return course_page(
+            &state,
+            &ctx,
+            &s,
+            a,
+            errors,
+            &key,
+            form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let mut tx = state.db.begin().await?;
     sqlx::query(
@@ -1444,9 +1578,21 @@ pub async fn recommendation_save(
     .bind(a.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(s.tenant.id), Some(&s.user), "burgerberaad.response", "bb_assembly", Some(a.id), &format!("reactie op aanbeveling {rec} vastgelegd")).await?;
+    audit::record(
+        &mut tx,
+        Some(s.tenant.id),
+        Some(&s.user),
+        "burgerberaad.response",
+        "bb_assembly",
+        Some(a.id),
+        &format!("reactie op aanbeveling {rec} vastgelegd"),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/{}/verloop#aanbeveling-{rec}", base(&s), a.id), "burgerberaad.flash.saved"))
+    Ok(redirect_with_flash(
+        &format!("{}/{}/verloop#aanbeveling-{rec}", base(&s), a.id),
+        "burgerberaad.flash.saved",
+    ))
 }
 
 pub async fn finish(
@@ -1472,9 +1618,15 @@ pub async fn finish(
         "burgerberaad.finished",
         "bb_assembly",
         Some(a.id),
-        &format!("afgerond; persoonsgegevens worden {} dagen na de laatste dag verwijderd", a.retention_days),
+        &format!(
+            "afgerond; persoonsgegevens worden {} dagen na de laatste dag verwijderd",
+            a.retention_days
+        ),
     )
     .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("{}/{}", base(&s), a.id), "burgerberaad.flash.finished"))
+    Ok(redirect_with_flash(
+        &format!("{}/{}", base(&s), a.id),
+        "burgerberaad.flash.finished",
+    ))
 }

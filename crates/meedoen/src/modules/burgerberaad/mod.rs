@@ -35,7 +35,11 @@ pub fn routes() -> Routes {
     let staff = Access::cap::<ManageParticipation>();
     Routes::new()
         .get("/{tenant}/burgerberaad", Access::Public, public::list)
-        .get("/{tenant}/burgerberaad/{beraad}", Access::Public, public::show)
+        .get(
+            "/{tenant}/burgerberaad/{beraad}",
+            Access::Public,
+            public::show,
+        )
         .get(
             "/{tenant}/burgerberaad/{beraad}/aanmelden",
             Access::Public,
@@ -76,7 +80,11 @@ pub fn routes() -> Routes {
             Access::Public,
             public::people_csv,
         )
-        .get("/{tenant}/beheer/burgerberaad", staff.clone(), manage::index)
+        .get(
+            "/{tenant}/beheer/burgerberaad",
+            staff.clone(),
+            manage::index,
+        )
         .get(
             "/{tenant}/beheer/burgerberaad/nieuw",
             staff.clone(),
@@ -197,7 +205,12 @@ pub fn fmt_pct(x: f64) -> String {
 }
 
 /// The label of a feature value: a wijk's name, or the catalogue's text.
-pub fn value_label(lang: Lang, feature: &str, value: &str, wijk_names: &BTreeMap<String, String>) -> String {
+pub fn value_label(
+    lang: Lang,
+    feature: &str,
+    value: &str,
+    wijk_names: &BTreeMap<String, String>,
+) -> String {
     if feature == "wijk" {
         return wijk_names
             .get(value)

@@ -375,10 +375,7 @@ pub async fn register_submit(
         }
         Err(e) => return Err(e.into()),
     }
-    let withdraw_href = format!(
-        "/{}/burgerberaad/{}/afmelden/{token}",
-        tenant.slug, a.id
-    );
+    let withdraw_href = format!("/{}/burgerberaad/{}/afmelden/{token}", tenant.slug, a.id);
     let body = tf(
         ctx.lang,
         "burgerberaad.mail.registered_body",
@@ -403,7 +400,11 @@ pub async fn register_submit(
     .await?;
     tx.commit().await?;
     render(&RegisteredTpl {
-        c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("burgerberaad.registered.title")),
+        c: Chrome::new(
+            &ctx,
+            Some(&tenant.0),
+            ctx.t("burgerberaad.registered.title"),
+        ),
         withdraw_href,
         email,
         a,
@@ -469,7 +470,16 @@ pub async fn withdraw_form(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let a = load(&state, &tenant, &id).await?;
-    withdraw_page(&ctx, &tenant, a, String::new(), false, FieldErrors::new(), false, StatusCode::OK)
+    withdraw_page(
+        &ctx,
+        &tenant,
+        a,
+        String::new(),
+        false,
+        FieldErrors::new(),
+        false,
+        StatusCode::OK,
+    )
 }
 
 pub async fn withdraw_link(
@@ -481,7 +491,16 @@ pub async fn withdraw_link(
     let a = load(&state, &tenant, &id).await?;
     let valid = by_token(&state, &a, &token).await?.is_some();
     let token = if valid { token } else { String::new() };
-    withdraw_page(&ctx, &tenant, a, token, !valid, FieldErrors::new(), false, StatusCode::OK)
+    withdraw_page(
+        &ctx,
+        &tenant,
+        a,
+        token,
+        !valid,
+        FieldErrors::new(),
+        false,
+        StatusCode::OK,
+    )
 }
 
 pub async fn withdraw_submit(
@@ -558,7 +577,16 @@ pub async fn withdraw_submit(
     )
     .await?;
     tx.commit().await?;
-    withdraw_page(&ctx, &tenant, a, String::new(), false, FieldErrors::new(), true, StatusCode::OK)
+    withdraw_page(
+        &ctx,
+        &tenant,
+        a,
+        String::new(),
+        false,
+        FieldErrors::new(),
+        true,
+        StatusCode::OK,
+    )
 }
 
 // ---------- transparency ----------
@@ -634,7 +662,11 @@ pub async fn transparency(
                 },
             });
         }
-        let ps: Vec<f64> = regs.iter().filter(|r| !r.pool_id.is_empty()).filter_map(|r| r.probability).collect();
+        let ps: Vec<f64> = regs
+            .iter()
+            .filter(|r| !r.pool_id.is_empty())
+            .filter_map(|r| r.probability)
+            .collect();
         let mn = ps.iter().copied().fold(f64::INFINITY, f64::min);
         let mx = ps.iter().copied().fold(0.0, f64::max);
         overall = if ps.is_empty() {
@@ -649,7 +681,11 @@ pub async fn transparency(
         algorithm = ctx.t(&format!("burgerberaad.algorithm.{}", s.algorithm));
     }
     render(&TransparencyTpl {
-        c: Chrome::new(&ctx, Some(&tenant.0), ctx.t("burgerberaad.transparency.title")),
+        c: Chrome::new(
+            &ctx,
+            Some(&tenant.0),
+            ctx.t("burgerberaad.transparency.title"),
+        ),
         base: format!("/{}/burgerberaad/{}", tenant.slug, a.id),
         drawn: sel.as_ref().map(|s| s.drawn + 1).unwrap_or(0),
         sel,

@@ -81,10 +81,10 @@ pub async fn anonymise(state: &AppState, a: &Assembly) -> anyhow::Result<Value> 
         "UPDATE bb_invitations SET name = '', address = '', postcode = '', city = '', \
          code_hash = 'verwijderd-' || CAST(id AS TEXT) WHERE assembly_id = $1",
     )
-        .bind(a.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    .bind(a.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     sqlx::query(
         "UPDATE bb_assemblies SET code_key = '', anonymised_at = $1, updated_at = $1 WHERE id = $2",
     )

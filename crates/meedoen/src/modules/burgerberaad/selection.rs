@@ -140,11 +140,19 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
     let regs = store::registrations(&state.db, a.id).await?;
     let pool = build_pool(&features, &quotas, &regs)?;
     ctx.progress(0, 100, "Loting voorbereiden").await?;
-    let inst = match instance(&pool.categories_csv, &pool.people_csv, a.panel_size as usize) {
+    let inst = match instance(
+        &pool.categories_csv,
+        &pool.people_csv,
+        a.panel_size as usize,
+    ) {
         Ok(i) => i,
         Err(e) => {
-            store_error(&state, a.id, &json!({"structural": [e.to_string()], "relaxations": []}))
-                .await?;
+            store_error(
+                &state,
+                a.id,
+                &json!({"structural": [e.to_string()], "relaxations": []}),
+            )
+            .await?;
             return Ok(json!({"assembly": a.id, "tenant": a.tenant_id, "infeasible": true}));
         }
     };
@@ -203,7 +211,11 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
         }
         Err(e) => return Err(e.into()),
     };
-    let panel_ids: Vec<String> = sel.panel.iter().map(|&i| inst.people[i].id.clone()).collect();
+    let panel_ids: Vec<String> = sel
+        .panel
+        .iter()
+        .map(|&i| inst.people[i].id.clone())
+        .collect();
     let mut tx = state.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO bb_selections (assembly_id, algorithm, seed, lottery_size, support, drawn, \
@@ -310,7 +322,12 @@ pub async fn enqueue(
 
 /// Run the selection now, in this task (the demo and tests of the engine wiring use
 /// this; the web pages use the job).
-pub async fn run_now(state: &AppState, a: &Assembly, algorithm: Algorithm, seed: u64) -> anyhow::Result<Value> {
+pub async fn run_now(
+    state: &AppState,
+    a: &Assembly,
+    algorithm: Algorithm,
+    seed: u64,
+) -> anyhow::Result<Value> {
     let ctx = JobCtx {
         state: state.clone(),
         id: 0,

@@ -124,7 +124,11 @@ pub async fn quotas(db: &Db, assembly_id: i64) -> Result<Vec<Quota>, DbError> {
     .await
 }
 
-pub async fn replace_quotas(tx: &mut Tx, assembly_id: i64, rows: &[QuotaRow]) -> Result<(), DbError> {
+pub async fn replace_quotas(
+    tx: &mut Tx,
+    assembly_id: i64,
+    rows: &[QuotaRow],
+) -> Result<(), DbError> {
     sqlx::query("DELETE FROM bb_quotas WHERE assembly_id = $1")
         .bind(assembly_id)
         .execute(&mut **tx)
@@ -196,8 +200,7 @@ pub async fn registration(
     assembly_id: i64,
     id: i64,
 ) -> Result<Option<Registration>, DbError> {
-    let sql =
-        format!("SELECT {REG_COLS} FROM bb_registrations WHERE assembly_id = $1 AND id = $2");
+    let sql = format!("SELECT {REG_COLS} FROM bb_registrations WHERE assembly_id = $1 AND id = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(assembly_id)
         .bind(id)
