@@ -731,7 +731,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     staff
         .get(&format!("{B}/{id}/brieven.csv"))
         .await
-        .assert_status(404);
+        .assert_status(410);
     app.new_session()
         .get(&format!("/haarlem/burgerberaad/{id}/loting"))
         .await

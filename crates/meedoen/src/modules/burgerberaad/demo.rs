@@ -172,7 +172,7 @@ async fn create(
         "INSERT INTO bb_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
          registration_deadline, starts_on, ends_on, features, consent_text, retention_days, status, \
          code_key, invite_seed, register_sha256, register_rows, register_kind, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 90, 'uitgenodigd', $12, $13, $14, $15, 'personen', $16, $17, $17) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 365, 'uitgenodigd', $12, $13, $14, $15, 'personen', $16, $17, $17) \
          RETURNING id",
     )
     .bind(tenant_id)

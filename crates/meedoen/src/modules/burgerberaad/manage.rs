@@ -887,26 +887,36 @@ pub async fn invite_submit(
     ))
 }
 
+/// The letters, or `Err(page)`: before the draw 404, after the retention period 410.
 async fn letters_data(
     state: &AppState,
+    ctx: &Ctx,
     s: &Staff,
     id: &str,
-) -> AppResult<(Assembly, Vec<invite::Invitee>, String)> {
+) -> AppResult<Result<(Assembly, Vec<invite::Invitee>, String), Response>> {
     let a = load(state, s, id).await?;
+    if a.anonymised_at.is_some() {
+        let m = ctx.t("burgerberaad.manage.anonymised").to_string();
+        return Ok(Err(show_page(state, ctx, s, a, m, StatusCode::GONE).await?));
+    }
     if a.code_key.is_empty() {
         return Err(AppError::NotFound);
     }
     let list = invite::invitees(&state.db, a.id).await?;
     let url = invite::registration_url(&state.config.public_url, &s.tenant.slug, a.id);
-    Ok((a, list, url))
+    Ok(Ok((a, list, url)))
 }
 
 pub async fn letters_csv(
     State(state): State<AppState>,
+    ctx: Ctx,
     s: Staff,
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (a, list, url) = letters_data(&state, &s, &id).await?;
+    let (a, list, url) = match letters_data(&state, &ctx, &s, &id).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
     let body = invite::letters_csv(&a, &list, &url)?;
     Ok((
         [
@@ -923,10 +933,14 @@ pub async fn letters_csv(
 
 pub async fn letters_pdf(
     State(state): State<AppState>,
+    ctx: Ctx,
     s: Staff,
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (a, list, url) = letters_data(&state, &s, &id).await?;
+    let (a, list, url) = match letters_data(&state, &ctx, &s, &id).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
     let name = s.tenant.name.clone();
     let body = tokio::task::spawn_blocking(move || invite::letters_pdf(&a, &list, &url, &name))
         .await
