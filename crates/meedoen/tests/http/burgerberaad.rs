@@ -117,6 +117,15 @@ async fn loose_quotas(app: &TestApp, staff: &Session, id: i64) {
         .assert_status(303);
 }
 
+async fn job_page_of(app: &TestApp, id: i64) -> String {
+    let job: i64 = sqlx::query_scalar("SELECT selection_job_id FROM bb_assemblies WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("selection job");
+    format!("/haarlem/taken/{job}")
+}
+
 async fn wait_for_job(s: &Session, job_page: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -429,8 +438,8 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
             &[("algorithm", "leximin"), ("seed", "987654321")],
         )
         .await;
-    started.assert_redirect("/haarlem/taken/");
-    let job_page = started.location().unwrap().to_string();
+    started.assert_redirect(&format!("{B}/{id}/selectie"));
+    let job_page = job_page_of(&app, id).await;
     staff.get(&job_page).await.assert_contains("<progress");
     let v = wait_for_job(&staff, &job_page).await;
     assert_eq!(v["status"], "done", "{v}");
@@ -861,8 +870,8 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
             &[("algorithm", "leximin"), ("seed", "5")],
         )
         .await;
-    started.assert_redirect("/haarlem/taken/");
-    let v = wait_for_job(&staff, started.location().unwrap()).await;
+    started.assert_redirect(&format!("{B}/{id}/selectie"));
+    let v = wait_for_job(&staff, &job_page_of(&app, id).await).await;
     assert_eq!(v["status"], "done", "{v}");
     let r = staff.get(&format!("{B}/{id}/selectie")).await;
     r.assert_status(200)

@@ -1030,7 +1030,9 @@ pub async fn select_submit(
     .await?;
     tx.commit().await?;
     state.jobs.wake();
-    Ok(Redirect::to(&format!("/{}/taken/{job}", s.tenant.slug)).into_response())
+    let _ = job;
+    // The result page follows the job's progress until the result is there.
+    Ok(Redirect::to(&format!("{}/{}/selectie", base(&s), a.id)).into_response())
 }
 
 pub struct MemberRow {
@@ -1061,6 +1063,8 @@ struct ResultTpl {
     structural: Vec<String>,
     relaxations: Vec<RelaxView>,
     job_href: Option<String>,
+    /// The selection job while it has not finished.
+    running: Option<crate::jobs::JobStatus>,
     transparency_href: String,
 }
 
@@ -1149,7 +1153,12 @@ pub async fn result(
             });
         }
     }
+    let running = match a.selection_job_id {
+        Some(j) if sel.is_none() => state.jobs.status(j).await?.filter(|j| !j.is_finished()),
+        _ => None,
+    };
     render(&ResultTpl {
+        running,
         c: Chrome::new(&ctx, Some(&s.tenant), ctx.t("burgerberaad.result.title")),
         base: format!("{}/{}", base(&s), a.id),
         transparency_href: format!("/{}/burgerberaad/{}/loting", s.tenant.slug, a.id),
