@@ -829,6 +829,42 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .get("/haarlem")
         .await
         .assert_text_contains("Burgerberaden");
+
+    // A resident's registration is in the export of their account's data and loses its
+    // contact details when the account is deleted.
+    let resident = app.session_as("inwoner@haarlem.demo").await;
+    let code3 = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 3)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE bb_assemblies SET registration_deadline = $1 WHERE id = $2")
+        .bind(day(5))
+        .bind(id)
+        .execute(app.db().writer())
+        .await
+        .unwrap();
+    let mut f = register_fields(&code3, "vrouw", "45-64");
+    f.retain(|(k, _)| *k != "email");
+    f.push(("email", "inwoner@haarlem.demo"));
+    f.push(("f_opleiding", "hoog"));
+    resident.post_form(&reg, &f).await.assert_status(200);
+    let export = resident.get("/account/gegevens.json").await;
+    export.assert_status(200);
+    let v: serde_json::Value = serde_json::from_str(&export.body).unwrap();
+    assert_eq!(
+        v["burgerberaad_aanmeldingen"][0]["kenmerken"]["leeftijd"], "45-64",
+        "{v}"
+    );
+    resident
+        .post_form("/account/verwijderen", &[("bevestig", "VERWIJDER")])
+        .await
+        .assert_redirect("/");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bb_registrations WHERE email = 'inwoner@haarlem.demo'",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
 });
 
 both_backends!(infeasible_quotas_are_explained, |app| async move {
