@@ -4,7 +4,7 @@
 #     CSV (parse + validate + draw + CSV), and the PDF letters per second;
 #  2. registration load: wrk POSTs registrations, each with its own code, against a
 #     release build on SQLite and on PostgreSQL; requests/s, p50, p99.
-# Usage: scripts/bench/burgerberaad.sh [draw|load|both] [sqlite|postgres|both] [seconds]
+# Usage: [CONNS=16] scripts/bench/burgerberaad.sh [draw|load|both] [sqlite|postgres|both] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WHAT=${1:-both}
@@ -68,7 +68,7 @@ run_backend() {
   csrf=$(grep -o 'name="_csrf" value="[^"]*"' "$WORK/form.html" | head -1 | sed 's/.*value="//; s/"$//')
   cookie="mdn_csrf=$(awk '$6=="mdn_csrf" {print $7}' "$WORK/jar")"
   CODES="$WORK/codes.txt" THREADS=2 CSRF="$csrf" COOKIE="$cookie" REGPATH="$path" \
-    wrk -t2 -c16 -d${DUR}s --latency -s "$WORK/register.lua" "http://127.0.0.1:$port" >"$WORK/wrk.txt" 2>&1
+    wrk -t2 -c${CONNS:-16} -d${DUR}s --latency -s "$WORK/register.lua" "http://127.0.0.1:$port" >"$WORK/wrk.txt" 2>&1
   local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
   p50=$(awk '$1=="50%" {print $2}' "$WORK/wrk.txt")
