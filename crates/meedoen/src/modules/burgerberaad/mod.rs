@@ -30,6 +30,9 @@ use std::collections::BTreeMap;
 
 /// A register extract of 500,000 persons is about 40 MB.
 const REGISTER_LIMIT: usize = 96 * 1024 * 1024;
+/// The quota form has three fields per value (a large city has 30+ wijken): read it
+/// whole, also when every field is far too long, so the answer is a page with messages.
+const QUOTA_FORM_LIMIT: usize = 16 * 1024 * 1024;
 
 pub fn routes() -> Routes {
     let staff = Access::cap::<ManageParticipation>();
@@ -108,7 +111,7 @@ pub fn routes() -> Routes {
         .post(
             "/{tenant}/beheer/burgerberaad/{beraad}/quota",
             staff.clone(),
-            manage::quota_save,
+            manage::quota_save.layer(DefaultBodyLimit::max(QUOTA_FORM_LIMIT)),
         )
         .get(
             "/{tenant}/beheer/burgerberaad/{beraad}/uitnodigen",
