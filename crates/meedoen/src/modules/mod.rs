@@ -4,6 +4,7 @@
 //! (home page blocks, map counts, a resident's data for export and deletion).
 
 pub mod buurtbudget;
+pub mod burgerberaad;
 pub mod kern;
 pub mod trajecten;
 
@@ -23,12 +24,14 @@ pub fn routes() -> Routes {
         .merge(kern::routes())
         .merge(trajecten::routes())
         .merge(buurtbudget::routes())
+        .merge(burgerberaad::routes())
 }
 
 /// Every module's background job kinds.
 pub fn job_handlers() -> Vec<(&'static str, JobFn)> {
     let mut v = Vec::new();
     v.extend(kern::job_handlers());
+    v.extend(burgerberaad::job_handlers());
     v
 }
 
@@ -49,6 +52,11 @@ pub fn staff_nav(base: &str) -> Vec<(String, &'static str, &'static [Role])> {
         (
             format!("{base}/beheer/buurtbudget"),
             "buurtbudget.nav.manage",
+            ManageParticipation::ROLES,
+        ),
+        (
+            format!("{base}/beheer/burgerberaad"),
+            "burgerberaad.nav.manage",
             ManageParticipation::ROLES,
         ),
         (
@@ -73,6 +81,7 @@ pub async fn home_sections(
     Ok(vec![
         trajecten::public::home_section(state, ctx, tenant).await?,
         buurtbudget::public::home_section(state, ctx, tenant).await?,
+        burgerberaad::public::home_section(state, ctx, tenant).await?,
     ])
 }
 
@@ -86,8 +95,8 @@ pub async fn area_counts(state: &AppState, tenant_id: i64) -> AppResult<HashMap<
 }
 
 /// Where the result of a finished job can be seen.
-pub fn job_result_url(_tenant_slug: &str, _job: &JobStatus) -> Option<String> {
-    None
+pub fn job_result_url(tenant_slug: &str, job: &JobStatus) -> Option<String> {
+    burgerberaad::job_result_url(tenant_slug, job)
 }
 
 /// Add a resident's data held by modules to their export.
@@ -102,6 +111,7 @@ pub async fn export_user_data(
     .bind(user_id)
     .fetch_all(state.db.pool())
     .await?;
+    burgerberaad::export_user_data(state, user_id, out).await?;
     out["reacties"] = serde_json::json!(
         rows.into_iter()
             .map(|(t, body, at, status, response)| serde_json::json!({
@@ -149,6 +159,7 @@ pub async fn delete_user_data(tx: &mut Tx, user_id: i64) -> AppResult<()> {
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
+    burgerberaad::delete_user_data(tx, user_id).await?;
     Ok(())
 }
 
@@ -166,5 +177,6 @@ pub async fn topic_usage(state: &AppState, tenant_id: i64, topic_id: i64) -> App
 /// Each module's demo content, after the kern demo (tenants, areas, accounts) exists.
 pub async fn load_demo(state: &AppState) -> anyhow::Result<()> {
     trajecten::demo::load(state).await?;
-    buurtbudget::demo::load(state).await
+    buurtbudget::demo::load(state).await?;
+    burgerberaad::demo::load(state).await
 }

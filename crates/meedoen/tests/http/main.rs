@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod buurtbudget;
+mod burgerberaad;
 mod kern_admin;
 mod kern_auth;
 mod kern_input;
