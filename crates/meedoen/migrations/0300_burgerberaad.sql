@@ -4,7 +4,7 @@
 -- meetings with attendance, recommendations with the council's response.
 -- Registration codes are stored only as hashes.
 
-CREATE TABLE bb_assemblies (
+CREATE TABLE ba_assemblies (
     id {{pk}},
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
     trajectory_id BIGINT NOT NULL REFERENCES trajectories(id),
@@ -33,11 +33,11 @@ CREATE TABLE bb_assemblies (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX bb_assemblies_tenant ON bb_assemblies (tenant_id, id);
+CREATE INDEX ba_assemblies_tenant ON ba_assemblies (tenant_id, id);
 
-CREATE TABLE bb_quotas (
+CREATE TABLE ba_quotas (
     id {{pk}},
-    assembly_id BIGINT NOT NULL REFERENCES bb_assemblies(id) ON DELETE CASCADE,
+    assembly_id BIGINT NOT NULL REFERENCES ba_assemblies(id) ON DELETE CASCADE,
     feature TEXT NOT NULL,
     value TEXT NOT NULL,
     label TEXT NOT NULL,
@@ -48,9 +48,9 @@ CREATE TABLE bb_quotas (
     UNIQUE (assembly_id, feature, value)
 );
 
-CREATE TABLE bb_invitations (
+CREATE TABLE ba_invitations (
     id {{pk}},
-    assembly_id BIGINT NOT NULL REFERENCES bb_assemblies(id) ON DELETE CASCADE,
+    assembly_id BIGINT NOT NULL REFERENCES ba_assemblies(id) ON DELETE CASCADE,
     position BIGINT NOT NULL,
     name TEXT NOT NULL,
     address TEXT NOT NULL,
@@ -60,12 +60,12 @@ CREATE TABLE bb_invitations (
     code_hash TEXT NOT NULL UNIQUE,
     used INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX bb_invitations_a ON bb_invitations (assembly_id, position);
+CREATE INDEX ba_invitations_a ON ba_invitations (assembly_id, position);
 
-CREATE TABLE bb_registrations (
+CREATE TABLE ba_registrations (
     id {{pk}},
-    assembly_id BIGINT NOT NULL REFERENCES bb_assemblies(id) ON DELETE CASCADE,
-    invitation_id BIGINT REFERENCES bb_invitations(id) ON DELETE SET NULL,
+    assembly_id BIGINT NOT NULL REFERENCES ba_assemblies(id) ON DELETE CASCADE,
+    invitation_id BIGINT REFERENCES ba_invitations(id) ON DELETE SET NULL,
     features TEXT NOT NULL,
     availability TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL,
@@ -83,11 +83,11 @@ CREATE TABLE bb_registrations (
     withdrawn_at BIGINT,
     UNIQUE (invitation_id)
 );
-CREATE INDEX bb_registrations_a ON bb_registrations (assembly_id, status);
+CREATE INDEX ba_registrations_a ON ba_registrations (assembly_id, status);
 
-CREATE TABLE bb_selections (
+CREATE TABLE ba_selections (
     id {{pk}},
-    assembly_id BIGINT NOT NULL UNIQUE REFERENCES bb_assemblies(id) ON DELETE CASCADE,
+    assembly_id BIGINT NOT NULL UNIQUE REFERENCES ba_assemblies(id) ON DELETE CASCADE,
     algorithm TEXT NOT NULL,
     seed TEXT NOT NULL,
     lottery_size BIGINT NOT NULL,
@@ -102,24 +102,24 @@ CREATE TABLE bb_selections (
     created_at BIGINT NOT NULL
 );
 
-CREATE TABLE bb_meetings (
+CREATE TABLE ba_meetings (
     id {{pk}},
-    assembly_id BIGINT NOT NULL REFERENCES bb_assemblies(id) ON DELETE CASCADE,
+    assembly_id BIGINT NOT NULL REFERENCES ba_assemblies(id) ON DELETE CASCADE,
     held_on TEXT NOT NULL,
     title TEXT NOT NULL,
     place TEXT NOT NULL DEFAULT ''
 );
 
-CREATE TABLE bb_attendance (
-    meeting_id BIGINT NOT NULL REFERENCES bb_meetings(id) ON DELETE CASCADE,
-    registration_id BIGINT NOT NULL REFERENCES bb_registrations(id) ON DELETE CASCADE,
+CREATE TABLE ba_attendance (
+    meeting_id BIGINT NOT NULL REFERENCES ba_meetings(id) ON DELETE CASCADE,
+    registration_id BIGINT NOT NULL REFERENCES ba_registrations(id) ON DELETE CASCADE,
     present INTEGER NOT NULL,
     PRIMARY KEY (meeting_id, registration_id)
 );
 
-CREATE TABLE bb_recommendations (
+CREATE TABLE ba_recommendations (
     id {{pk}},
-    assembly_id BIGINT NOT NULL REFERENCES bb_assemblies(id) ON DELETE CASCADE,
+    assembly_id BIGINT NOT NULL REFERENCES ba_assemblies(id) ON DELETE CASCADE,
     position BIGINT NOT NULL,
     title TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -131,4 +131,4 @@ CREATE TABLE bb_recommendations (
     published INTEGER NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX bb_recommendations_a ON bb_recommendations (assembly_id, position);
+CREATE INDEX ba_recommendations_a ON ba_recommendations (assembly_id, position);

@@ -247,7 +247,7 @@ async fn fillers(app: &TestApp, tenant: &str) -> Fillers {
     // Burgerberaad: the finished demo assembly (published; staff actions on it change
     // nothing), one of its members, meetings and recommendations.
     let beraad: i64 = sqlx::query_scalar(
-        "SELECT id FROM bb_assemblies WHERE tenant_id = $1 AND status = 'afgerond' ORDER BY id LIMIT 1",
+        "SELECT id FROM ba_assemblies WHERE tenant_id = $1 AND status = 'afgerond' ORDER BY id LIMIT 1",
     )
     .bind(tenant_id)
     .fetch_one(app.db().pool())
@@ -261,14 +261,14 @@ async fn fillers(app: &TestApp, tenant: &str) -> Fillers {
             .await
             .expect("burgerberaad demo record")
     };
-    f.owned("lid", bb("SELECT id FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid' ORDER BY id LIMIT 1").await);
+    f.owned("lid", bb("SELECT id FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid' ORDER BY id LIMIT 1").await);
     f.owned(
         "bijeenkomst",
-        bb("SELECT id FROM bb_meetings WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
+        bb("SELECT id FROM ba_meetings WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
     );
     f.owned(
         "aanbeveling",
-        bb("SELECT id FROM bb_recommendations WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
+        bb("SELECT id FROM ba_recommendations WHERE assembly_id = $1 ORDER BY id LIMIT 1").await,
     );
     // A login link (from the development outbox).
     let visitor = app.new_session();

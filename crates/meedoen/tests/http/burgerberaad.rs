@@ -71,7 +71,7 @@ async fn create(app: &TestApp, staff: &Session, title: &str) -> i64 {
         )
         .await;
     p.assert_status(303);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM bb_assemblies WHERE title = $1")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM ba_assemblies WHERE title = $1")
         .bind(title)
         .fetch_one(app.db().pool())
         .await
@@ -97,7 +97,7 @@ async fn upload(staff: &Session, id: i64, csv: &str, seed: &str) -> crate::commo
 
 /// Every quota loose (0..=size), saved through the form.
 async fn loose_quotas(app: &TestApp, staff: &Session, id: i64) {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_quotas WHERE assembly_id = $1")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ba_quotas WHERE assembly_id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -118,7 +118,7 @@ async fn loose_quotas(app: &TestApp, staff: &Session, id: i64) {
 }
 
 async fn job_page_of(app: &TestApp, id: i64) -> String {
-    let job: i64 = sqlx::query_scalar("SELECT selection_job_id FROM bb_assemblies WHERE id = $1")
+    let job: i64 = sqlx::query_scalar("SELECT selection_job_id FROM ba_assemblies WHERE id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -188,7 +188,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .assert_text_contains("minstens zoveel uitnodigingen")
         .assert_text_contains("vóór de eerste bijeenkomst")
         .assert_text_contains("niet vóór de eerste zijn");
-    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_assemblies")
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ba_assemblies")
         .fetch_one(app.db().pool())
         .await
         .unwrap();
@@ -198,7 +198,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let q = staff.get(&format!("{B}/{id}/quota")).await;
     q.assert_status(200).assert_text_contains("Inwoners");
     let with_pop: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_quotas WHERE assembly_id = $1 AND feature = 'wijk' AND population > 0",
+        "SELECT COUNT(*) FROM ba_quotas WHERE assembly_id = $1 AND feature = 'wijk' AND population > 0",
     )
     .bind(id)
     .fetch_one(app.db().pool())
@@ -207,13 +207,13 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     assert!(with_pop > 10, "wijk quotas carry CBS population");
     assert_eq!(
         before + 1,
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM bb_assemblies")
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ba_assemblies")
             .fetch_one(app.db().pool())
             .await
             .unwrap()
     );
     // Quotas that do not add up.
-    let n_quotas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_quotas WHERE assembly_id = $1")
+    let n_quotas: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ba_quotas WHERE assembly_id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -272,7 +272,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .await
         .assert_status(422)
         .assert_text_contains("Dit adres staat er al op regel 2");
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE assembly_id = $1")
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ba_invitations WHERE assembly_id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -284,7 +284,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     upload(&staff, id, &csv, "12345").await.assert_status(303);
     upload(&staff, id, &csv, "12345").await.assert_status(409);
     let drawn: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, address FROM bb_invitations WHERE assembly_id = $1 ORDER BY position",
+        "SELECT name, address FROM ba_invitations WHERE assembly_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(app.db().pool())
@@ -296,7 +296,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let id2 = create(&app, &staff, "Testberaad naspelen").await;
     upload(&staff, id2, &csv, "12345").await.assert_status(303);
     let replay: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, address FROM bb_invitations WHERE assembly_id = $1 ORDER BY position",
+        "SELECT name, address FROM ba_invitations WHERE assembly_id = $1 ORDER BY position",
     )
     .bind(id2)
     .fetch_all(app.db().pool())
@@ -316,7 +316,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .map(|l| l.split(';').nth(6).unwrap().to_string())
         .collect();
     let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE code_hash = $1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM ba_invitations WHERE code_hash = $1")
             .bind(&codes[0])
             .fetch_one(app.db().pool())
             .await
@@ -451,7 +451,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .assert_text_contains("De 6 leden")
         .assert_text_contains("%");
     let probs: Vec<f64> = sqlx::query_scalar(
-        "SELECT probability FROM bb_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
+        "SELECT probability FROM ba_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
     )
     .bind(id)
     .fetch_all(app.db().pool())
@@ -487,7 +487,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         "no names in the public pool"
     );
     let panel_json: String =
-        sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
+        sqlx::query_scalar("SELECT panel FROM ba_selections WHERE assembly_id = $1")
             .bind(id)
             .fetch_one(app.db().pool())
             .await
@@ -537,7 +537,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
 
     // --- 5. A member withdraws: a replacement with the same features, logged.
     let members: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, features FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid' ORDER BY id",
+        "SELECT id, features FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid' ORDER BY id",
     )
     .bind(id)
     .fetch_all(app.db().pool())
@@ -549,7 +549,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .await
         .assert_status(303);
     let (new_features, replaces): (String, Option<i64>) = sqlx::query_as(
-        "SELECT features, replaces_id FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid' \
+        "SELECT features, replaces_id FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid' \
          AND replaces_id IS NOT NULL",
     )
     .bind(id)
@@ -567,7 +567,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     .unwrap();
     assert_eq!(logged, 1);
     let lid_count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
+        "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
     )
     .bind(id)
     .fetch_one(app.db().pool())
@@ -602,7 +602,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         )
         .await
         .assert_status(303);
-    let meeting: i64 = sqlx::query_scalar("SELECT id FROM bb_meetings WHERE assembly_id = $1")
+    let meeting: i64 = sqlx::query_scalar("SELECT id FROM ba_meetings WHERE assembly_id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -630,7 +630,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         )
         .await
         .assert_status(303);
-    let rec: i64 = sqlx::query_scalar("SELECT id FROM bb_recommendations WHERE assembly_id = $1")
+    let rec: i64 = sqlx::query_scalar("SELECT id FROM ba_recommendations WHERE assembly_id = $1")
         .bind(id)
         .fetch_one(app.db().pool())
         .await
@@ -683,7 +683,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         "scheduled after the end"
     );
     // Time passes: the assembly ended long ago.
-    sqlx::query("UPDATE bb_assemblies SET ends_on = '2020-01-01' WHERE id = $1")
+    sqlx::query("UPDATE ba_assemblies SET ends_on = '2020-01-01' WHERE id = $1")
         .bind(id)
         .execute(app.db().writer())
         .await
@@ -697,7 +697,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let done: Option<i64> =
-            sqlx::query_scalar("SELECT anonymised_at FROM bb_assemblies WHERE id = $1")
+            sqlx::query_scalar("SELECT anonymised_at FROM ba_assemblies WHERE id = $1")
                 .bind(id)
                 .fetch_one(app.db().pool())
                 .await
@@ -709,7 +709,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let left: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND (name <> '' OR email <> '')",
+        "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND (name <> '' OR email <> '')",
     )
     .bind(id)
     .fetch_one(app.db().pool())
@@ -717,7 +717,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
     .unwrap();
     assert_eq!(left, 0, "personal data deleted");
     let names: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_invitations WHERE assembly_id = $1 AND (name <> '' OR address <> '')",
+        "SELECT COUNT(*) FROM ba_invitations WHERE assembly_id = $1 AND (name <> '' OR address <> '')",
     )
     .bind(id)
     .fetch_one(app.db().pool())
@@ -751,7 +751,7 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
 both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
     // The running demo assembly takes the codes documented in the README.
     let id: i64 = sqlx::query_scalar(
-        "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+        "SELECT id FROM ba_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
     )
     .fetch_one(app.db().pool())
     .await
@@ -775,7 +775,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .assert_status(200)
         .assert_text_contains("U bent aangemeld");
     // After the deadline: a clear message and nothing stored.
-    sqlx::query("UPDATE bb_assemblies SET registration_deadline = $1 WHERE id = $2")
+    sqlx::query("UPDATE ba_assemblies SET registration_deadline = $1 WHERE id = $2")
         .bind(day(-1))
         .bind(id)
         .execute(app.db().writer())
@@ -797,7 +797,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .assert_status(200)
         .assert_text_contains("Dat kan nu niet meer");
     let used: i64 = sqlx::query_scalar(
-        "SELECT used FROM bb_invitations WHERE assembly_id = $1 AND position = 2",
+        "SELECT used FROM ba_invitations WHERE assembly_id = $1 AND position = 2",
     )
     .bind(id)
     .fetch_one(app.db().pool())
@@ -815,7 +815,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .assert_status(404);
     // The finished demo assembly: public recommendations with responses.
     let done: i64 = sqlx::query_scalar(
-        "SELECT a.id FROM bb_assemblies a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'haarlem' AND a.status = 'afgerond'",
+        "SELECT a.id FROM ba_assemblies a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'haarlem' AND a.status = 'afgerond'",
     )
     .fetch_one(app.db().pool())
     .await
@@ -836,7 +836,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
     let code3 = meedoen::modules::burgerberaad::demo::demo_code(&app.state, 3)
         .await
         .unwrap();
-    sqlx::query("UPDATE bb_assemblies SET registration_deadline = $1 WHERE id = $2")
+    sqlx::query("UPDATE ba_assemblies SET registration_deadline = $1 WHERE id = $2")
         .bind(day(5))
         .bind(id)
         .execute(app.db().writer())
@@ -859,7 +859,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
         .await
         .assert_redirect("/");
     let left: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE email = 'inwoner@haarlem.demo'",
+        "SELECT COUNT(*) FROM ba_registrations WHERE email = 'inwoner@haarlem.demo'",
     )
     .fetch_one(app.db().pool())
     .await
@@ -870,7 +870,7 @@ both_backends!(demo_codes_deadline_and_other_tenants, |app| async move {
 both_backends!(infeasible_quotas_are_explained, |app| async move {
     let staff = app.session_as("procesbegeleider@haarlem.demo").await;
     let id: i64 = sqlx::query_scalar(
-        "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+        "SELECT id FROM ba_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
     )
     .fetch_one(app.db().pool())
     .await
@@ -883,19 +883,19 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
         .assert_text_contains("heel getal");
     // Quotas that add up but cannot be met by the people who registered.
     let young: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND features LIKE '%\"leeftijd\":\"16-24\"%'",
+        "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND features LIKE '%\"leeftijd\":\"16-24\"%'",
     )
     .bind(id)
     .fetch_one(app.db().pool())
     .await
     .unwrap();
     assert!(young < 25, "{young}");
-    sqlx::query("UPDATE bb_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
+    sqlx::query("UPDATE ba_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
         .bind(id)
         .execute(app.db().writer())
         .await
         .unwrap();
-    sqlx::query("UPDATE bb_quotas SET min_seats = 25 WHERE assembly_id = $1 AND feature = 'leeftijd' AND value = '16-24'")
+    sqlx::query("UPDATE ba_quotas SET min_seats = 25 WHERE assembly_id = $1 AND feature = 'leeftijd' AND value = '16-24'")
         .bind(id)
         .execute(app.db().writer())
         .await
@@ -914,14 +914,14 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
         .assert_text_contains("Met deze quota is geen burgerberaad mogelijk")
         .assert_text_contains(&format!("minimum van 25 naar {young}"));
     let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM ba_selections WHERE assembly_id = $1")
             .bind(id)
             .fetch_one(app.db().pool())
             .await
             .unwrap();
     assert_eq!(stored, 0);
     // Quotas that do not add up are refused before any job starts.
-    sqlx::query("UPDATE bb_quotas SET min_seats = 31 WHERE assembly_id = $1 AND feature = 'leeftijd' AND value = '16-24'")
+    sqlx::query("UPDATE ba_quotas SET min_seats = 31 WHERE assembly_id = $1 AND feature = 'leeftijd' AND value = '16-24'")
         .bind(id)
         .execute(app.db().writer())
         .await
@@ -937,12 +937,12 @@ both_backends!(
     an_interrupted_selection_restarts_and_publishes_once,
     |app| async move {
         let id: i64 = sqlx::query_scalar(
-            "SELECT id FROM bb_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+            "SELECT id FROM ba_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
         )
         .fetch_one(app.db().pool())
         .await
         .unwrap();
-        sqlx::query("UPDATE bb_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
+        sqlx::query("UPDATE ba_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
             .bind(id)
             .execute(app.db().writer())
             .await
@@ -962,7 +962,7 @@ both_backends!(
     .unwrap();
         // Nothing published while it has not finished.
         let stored: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM bb_selections WHERE assembly_id = $1")
+            sqlx::query_scalar("SELECT COUNT(*) FROM ba_selections WHERE assembly_id = $1")
                 .bind(id)
                 .fetch_one(app.db().pool())
                 .await
@@ -973,7 +973,7 @@ both_backends!(
         let v = wait_for_job(&staff, &format!("/haarlem/taken/{job}")).await;
         assert_eq!(v["status"], "done", "{v}");
         let panel: String =
-            sqlx::query_scalar("SELECT panel FROM bb_selections WHERE assembly_id = $1")
+            sqlx::query_scalar("SELECT panel FROM ba_selections WHERE assembly_id = $1")
                 .bind(id)
                 .fetch_one(app.db().pool())
                 .await
@@ -992,14 +992,14 @@ both_backends!(
         .await
         .unwrap();
         let (n, again): (i64, String) =
-            sqlx::query_as("SELECT COUNT(*), MAX(panel) FROM bb_selections WHERE assembly_id = $1")
+            sqlx::query_as("SELECT COUNT(*), MAX(panel) FROM ba_selections WHERE assembly_id = $1")
                 .bind(id)
                 .fetch_one(app.db().pool())
                 .await
                 .unwrap();
         assert_eq!((n, again), (1, panel));
         let members: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
+            "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
         )
         .bind(id)
         .fetch_one(app.db().pool())

@@ -177,7 +177,7 @@ pub async fn seed_load(
     let day = |o: i64| (chrono::Utc::now().date_naive() + chrono::Duration::days(o)).to_string();
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO bb_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
+        "INSERT INTO ba_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
          registration_deadline, starts_on, ends_on, features, status, code_key, invite_seed, created_at, updated_at) \
          VALUES ($1, $2, 'Belastingtest', 'Hoe snel?', 50, $3, $4, $5, $6, '[\"geslacht\",\"leeftijd\",\"wijk\"]', \
          'uitgenodigd', $7, 7, $8, $8) RETURNING id",

@@ -21,7 +21,7 @@ pub const RUNNING_KEY: &str = "demo-haarlem-burgerberaad-groen-plein";
 
 /// The registration code of invitation `position` of the running Haarlem demo assembly.
 pub async fn demo_code(state: &AppState, position: i64) -> anyhow::Result<String> {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM bb_assemblies WHERE code_key = $1")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM ba_assemblies WHERE code_key = $1")
         .bind(RUNNING_KEY)
         .fetch_one(state.db.pool())
         .await?;
@@ -169,7 +169,7 @@ async fn create(
         .fetch_optional(&mut *tx)
         .await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO bb_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
+        "INSERT INTO ba_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
          registration_deadline, starts_on, ends_on, features, consent_text, retention_days, status, \
          code_key, invite_seed, register_sha256, register_rows, register_kind, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 365, 'uitgenodigd', $12, $13, $14, $15, 'personen', $16, $17, $17) \
@@ -214,7 +214,7 @@ async fn create(
             values.insert(f.clone(), v);
         }
         let inv: i64 = sqlx::query_scalar(
-            "UPDATE bb_invitations SET used = 1 WHERE assembly_id = $1 AND position = $2 RETURNING id",
+            "UPDATE ba_invitations SET used = 1 WHERE assembly_id = $1 AND position = $2 RETURNING id",
         )
         .bind(id)
         .bind(position)
@@ -222,7 +222,7 @@ async fn create(
         .await?;
         let local = e.name.to_lowercase().replace([' ', 'ş', 'ı'], "");
         sqlx::query(
-            "INSERT INTO bb_registrations (assembly_id, invitation_id, features, availability, name, email, \
+            "INSERT INTO ba_registrations (assembly_id, invitation_id, features, availability, name, email, \
              phone, consent_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7)",
         )
         .bind(id)
@@ -251,7 +251,7 @@ async fn finish(state: &AppState, a: &Assembly, seed: u64) -> anyhow::Result<()>
         .map(|r| r.id)
         .collect();
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE bb_assemblies SET published = 1, status = 'afgerond' WHERE id = $1")
+    sqlx::query("UPDATE ba_assemblies SET published = 1, status = 'afgerond' WHERE id = $1")
         .bind(a.id)
         .execute(&mut *tx)
         .await?;
@@ -270,7 +270,7 @@ async fn finish(state: &AppState, a: &Assembly, seed: u64) -> anyhow::Result<()>
     ];
     for (n, (d, title, place)) in meetings.iter().enumerate() {
         let mid: i64 = sqlx::query_scalar(
-            "INSERT INTO bb_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO ba_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(a.id)
         .bind(day(*d))
@@ -280,7 +280,7 @@ async fn finish(state: &AppState, a: &Assembly, seed: u64) -> anyhow::Result<()>
         .await?;
         for (i, m) in members.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO bb_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)",
+                "INSERT INTO ba_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)",
             )
             .bind(mid)
             .bind(m)
@@ -325,7 +325,7 @@ async fn finish(state: &AppState, a: &Assembly, seed: u64) -> anyhow::Result<()>
     ];
     for (i, (title, body, support, who, response, follow)) in recs.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO bb_recommendations (assembly_id, position, title, body, support_pct, responder, \
+            "INSERT INTO ba_recommendations (assembly_id, position, title, body, support_pct, responder, \
              response, follow_up, published, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
         )
         .bind(a.id)

@@ -83,7 +83,7 @@ pub async fn insert_invitations(
     const COLS: usize = 8;
     for (chunk_no, chunk) in drawn.chunks(1000).enumerate() {
         let mut sql = String::from(
-            "INSERT INTO bb_invitations (assembly_id, position, name, address, postcode, city, \
+            "INSERT INTO ba_invitations (assembly_id, position, name, address, postcode, city, \
              wijk_code, code_hash) VALUES ",
         );
         for i in 0..chunk.len() {
@@ -132,7 +132,7 @@ pub struct Invitee {
 
 pub async fn invitees(db: &Db, assembly_id: i64) -> Result<Vec<Invitee>, DbError> {
     sqlx::query_as(
-        "SELECT position, name, address, postcode, city, wijk_code FROM bb_invitations \
+        "SELECT position, name, address, postcode, city, wijk_code FROM ba_invitations \
          WHERE assembly_id = $1 ORDER BY position",
     )
     .bind(assembly_id)

@@ -64,7 +64,7 @@ struct IndexTpl {
 pub async fn index(State(state): State<AppState>, ctx: Ctx, s: Staff) -> AppResult<Response> {
     let list = store::list(&state.db, s.tenant.id, false).await?;
     let counts: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT r.assembly_id, COUNT(*) FROM bb_registrations r JOIN bb_assemblies a ON a.id = r.assembly_id \
+        "SELECT r.assembly_id, COUNT(*) FROM ba_registrations r JOIN ba_assemblies a ON a.id = r.assembly_id \
          WHERE a.tenant_id = $1 AND r.status = 'aangemeld' GROUP BY r.assembly_id",
     )
     .bind(s.tenant.id)
@@ -249,7 +249,7 @@ pub async fn create(
     let t = now();
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO bb_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
+        "INSERT INTO ba_assemblies (tenant_id, trajectory_id, title, question, panel_size, invite_count, \
          registration_deadline, starts_on, ends_on, features, consent_text, retention_days, created_by, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
          RETURNING id",
@@ -276,7 +276,7 @@ pub async fn create(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.created",
-        "bb_assembly",
+        "ba_assembly",
         Some(id),
         "burgerberaad aangemaakt met quotavoorstel uit CBS-cijfers",
     )
@@ -516,7 +516,7 @@ pub async fn quota_save(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.quota",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         "quota gewijzigd",
     )
@@ -585,7 +585,7 @@ pub async fn figures(
 ) -> AppResult<Vec<FigTable>> {
     let names = store::wijk_names(&state.db, a.tenant_id).await?;
     let invited: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT wijk_code, COUNT(*) FROM bb_invitations WHERE assembly_id = $1 GROUP BY wijk_code",
+        "SELECT wijk_code, COUNT(*) FROM ba_invitations WHERE assembly_id = $1 GROUP BY wijk_code",
     )
     .bind(a.id)
     .fetch_all(state.db.pool())
@@ -650,7 +650,7 @@ async fn show_page(
     let regs = store::registrations(&state.db, a.id).await?;
     let tables = figures(state, ctx.lang, &a, &quotas, &regs).await?;
     let invited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM bb_invitations WHERE assembly_id = $1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM ba_invitations WHERE assembly_id = $1")
             .bind(a.id)
             .fetch_one(state.db.pool())
             .await?;
@@ -847,7 +847,7 @@ pub async fn invite_submit(
     let code_key = crate::web::security::random_token();
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE bb_assemblies SET status = 'uitgenodigd', code_key = $1, invite_seed = $2, \
+        "UPDATE ba_assemblies SET status = 'uitgenodigd', code_key = $1, invite_seed = $2, \
          register_sha256 = $3, register_rows = $4, register_kind = $5, updated_at = $6 \
          WHERE id = $7 AND status = 'concept'",
     )
@@ -871,7 +871,7 @@ pub async fn invite_submit(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.invited",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "{} uitnodigingen geloot uit {} regels (seed {seed}, sha256 {sha})",
@@ -1001,7 +1001,7 @@ pub async fn select_submit(
         return show_page(&state, &ctx, &s, a, m, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let registered: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
+        "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
     )
     .bind(a.id)
     .fetch_one(state.db.pool())
@@ -1023,7 +1023,7 @@ pub async fn select_submit(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.selection_started",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!("loting gestart ({}, seed {seed})", algorithm.name()),
     )
@@ -1187,7 +1187,7 @@ pub async fn publish(
     }
     if !a.is_published() {
         let mut tx = state.db.begin().await?;
-        sqlx::query("UPDATE bb_assemblies SET published = 1, updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE ba_assemblies SET published = 1, updated_at = $1 WHERE id = $2")
             .bind(now())
             .bind(a.id)
             .execute(&mut *tx)
@@ -1197,7 +1197,7 @@ pub async fn publish(
             Some(s.tenant.id),
             Some(&s.user),
             "burgerberaad.published",
-            "bb_assembly",
+            "ba_assembly",
             Some(a.id),
             "loting en kansen openbaar gemaakt",
         )
@@ -1394,7 +1394,7 @@ pub async fn meeting_add(
     }
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO bb_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO ba_meetings (assembly_id, held_on, title, place) VALUES ($1, $2, $3, $4)",
     )
     .bind(a.id)
     .bind(date.map(|d| d.to_string()).unwrap_or_default())
@@ -1407,7 +1407,7 @@ pub async fn meeting_add(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.meeting",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         "bijeenkomst toegevoegd",
     )
@@ -1449,13 +1449,13 @@ pub async fn attendance_save(
         .filter(|id| members.contains(id))
         .collect();
     let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM bb_attendance WHERE meeting_id = $1")
+    sqlx::query("DELETE FROM ba_attendance WHERE meeting_id = $1")
         .bind(meeting)
         .execute(&mut *tx)
         .await?;
     for m in &members {
         sqlx::query(
-            "INSERT INTO bb_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)",
+            "INSERT INTO ba_attendance (meeting_id, registration_id, present) VALUES ($1, $2, $3)",
         )
         .bind(meeting)
         .bind(m)
@@ -1468,7 +1468,7 @@ pub async fn attendance_save(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.attendance",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "aanwezigheid bijeenkomst {meeting}: {} van {}",
@@ -1513,12 +1513,12 @@ pub async fn recommendation_add(
     }
     let mut tx = state.db.begin().await?;
     let pos: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM bb_recommendations WHERE assembly_id = $1")
+        sqlx::query_scalar("SELECT COUNT(*) FROM ba_recommendations WHERE assembly_id = $1")
             .bind(a.id)
             .fetch_one(&mut *tx)
             .await?;
     sqlx::query(
-        "INSERT INTO bb_recommendations (assembly_id, position, title, body, support_pct, created_at) \
+        "INSERT INTO ba_recommendations (assembly_id, position, title, body, support_pct, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(a.id)
@@ -1534,7 +1534,7 @@ pub async fn recommendation_add(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.recommendation",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         "aanbeveling vastgelegd",
     )
@@ -1590,7 +1590,7 @@ pub async fn recommendation_save(
     }
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "UPDATE bb_recommendations SET follow_up = $1, responder = $2, response = $3, published = $4 \
+        "UPDATE ba_recommendations SET follow_up = $1, responder = $2, response = $3, published = $4 \
          WHERE id = $5 AND assembly_id = $6",
     )
     .bind(follow_up.unwrap_or_else(|| "open".into()))
@@ -1606,7 +1606,7 @@ pub async fn recommendation_save(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.response",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!("reactie op aanbeveling {rec} vastgelegd"),
     )
@@ -1628,7 +1628,7 @@ pub async fn finish(
     let a = load(&state, &s, &id).await?;
     require_panel(&ctx, &a)?;
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE bb_assemblies SET status = 'afgerond', updated_at = $1 WHERE id = $2 AND status = 'geselecteerd'")
+    sqlx::query("UPDATE ba_assemblies SET status = 'afgerond', updated_at = $1 WHERE id = $2 AND status = 'geselecteerd'")
         .bind(now())
         .bind(a.id)
         .execute(&mut *tx)
@@ -1639,7 +1639,7 @@ pub async fn finish(
         Some(s.tenant.id),
         Some(&s.user),
         "burgerberaad.finished",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "afgerond; persoonsgegevens worden {} dagen na de laatste dag verwijderd",

@@ -235,7 +235,7 @@ pub async fn export_user_data(
 ) -> AppResult<()> {
     let rows: Vec<(i64, String, String, String, String, i64, String)> = sqlx::query_as(
         "SELECT r.assembly_id, a.title, r.features, r.availability, r.phone, r.created_at, r.status \
-         FROM bb_registrations r JOIN bb_assemblies a ON a.id = r.assembly_id \
+         FROM ba_registrations r JOIN ba_assemblies a ON a.id = r.assembly_id \
          JOIN users u ON u.email = r.email WHERE u.id = $1 ORDER BY r.id",
     )
     .bind(user_id)
@@ -256,7 +256,7 @@ pub async fn export_user_data(
 /// anonymous features stay (they are part of the published selection).
 pub async fn delete_user_data(tx: &mut Tx, user_id: i64) -> AppResult<()> {
     sqlx::query(
-        "UPDATE bb_registrations SET name = '', email = '', phone = '', availability = '', withdraw_hash = '' \
+        "UPDATE ba_registrations SET name = '', email = '', phone = '', availability = '', withdraw_hash = '' \
          WHERE email <> '' AND email = (SELECT email FROM users WHERE id = $1)",
     )
     .bind(user_id)

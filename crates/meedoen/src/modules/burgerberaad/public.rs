@@ -114,7 +114,7 @@ pub async fn show(
 ) -> AppResult<Response> {
     let a = load(&state, &tenant, &id).await?;
     let members: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM bb_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
+        "SELECT COUNT(*) FROM ba_registrations WHERE assembly_id = $1 AND panel_status = 'lid'",
     )
     .bind(a.id)
     .fetch_one(state.db.pool())
@@ -309,7 +309,7 @@ pub async fn register_submit(
         None
     } else {
         sqlx::query_as(
-            "SELECT id, wijk_code, used FROM bb_invitations WHERE code_hash = $1 AND assembly_id = $2",
+            "SELECT id, wijk_code, used FROM ba_invitations WHERE code_hash = $1 AND assembly_id = $2",
         )
         .bind(invite::code_hash(&code))
         .bind(a.id)
@@ -339,7 +339,7 @@ pub async fn register_submit(
     let token = random_token();
     let t = now();
     let mut tx = state.db.begin().await?;
-    let claimed = sqlx::query("UPDATE bb_invitations SET used = 1 WHERE id = $1 AND used = 0")
+    let claimed = sqlx::query("UPDATE ba_invitations SET used = 1 WHERE id = $1 AND used = 0")
         .bind(inv_id)
         .execute(&mut *tx)
         .await?
@@ -351,7 +351,7 @@ pub async fn register_submit(
         return register_page(&ctx, &tenant, a, Some(&form), e, unprocessable);
     }
     let inserted = sqlx::query(
-        "INSERT INTO bb_registrations (assembly_id, invitation_id, features, availability, name, email, \
+        "INSERT INTO ba_registrations (assembly_id, invitation_id, features, availability, name, email, \
          phone, consent_at, withdraw_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)",
     )
     .bind(a.id)
@@ -455,7 +455,7 @@ async fn by_token(state: &AppState, a: &Assembly, token: &str) -> AppResult<Opti
         return Ok(None);
     }
     Ok(sqlx::query_scalar(
-        "SELECT id FROM bb_registrations WHERE assembly_id = $1 AND withdraw_hash = $2 AND status = 'aangemeld'",
+        "SELECT id FROM ba_registrations WHERE assembly_id = $1 AND withdraw_hash = $2 AND status = 'aangemeld'",
     )
     .bind(a.id)
     .bind(sha256_hex(token.as_bytes()))
@@ -528,7 +528,7 @@ pub async fn withdraw_submit(
             errors.add("code", ctx.t("kern.validation.required"));
         } else {
             let found: Option<(i64, String)> = sqlx::query_as(
-                "SELECT r.id, r.status FROM bb_registrations r JOIN bb_invitations i ON i.id = r.invitation_id \
+                "SELECT r.id, r.status FROM ba_registrations r JOIN ba_invitations i ON i.id = r.invitation_id \
                  WHERE i.code_hash = $1 AND r.assembly_id = $2",
             )
             .bind(invite::code_hash(&code))
@@ -559,7 +559,7 @@ pub async fn withdraw_submit(
     };
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "UPDATE bb_registrations SET status = 'ingetrokken', withdrawn_at = $1, withdraw_hash = '' \
+        "UPDATE ba_registrations SET status = 'ingetrokken', withdrawn_at = $1, withdraw_hash = '' \
          WHERE id = $2 AND status = 'aangemeld'",
     )
     .bind(now())
@@ -571,7 +571,7 @@ pub async fn withdraw_submit(
         Some(tenant.id),
         None,
         "burgerberaad.withdrawn",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!("aanmelding {reg} ingetrokken door de inwoner"),
     )

@@ -69,7 +69,7 @@ pub fn job_handler(ctx: JobCtx) -> JobFuture {
 pub async fn anonymise(state: &AppState, a: &Assembly) -> anyhow::Result<Value> {
     let mut tx = state.db.begin().await?;
     let regs = sqlx::query(
-        "UPDATE bb_registrations SET name = '', email = '', phone = '', availability = '', \
+        "UPDATE ba_registrations SET name = '', email = '', phone = '', availability = '', \
          withdraw_hash = '' WHERE assembly_id = $1",
     )
     .bind(a.id)
@@ -78,7 +78,7 @@ pub async fn anonymise(state: &AppState, a: &Assembly) -> anyhow::Result<Value> 
     .rows_affected();
     // Invitations keep only their wijk (for the response figures per wijk).
     let invs = sqlx::query(
-        "UPDATE bb_invitations SET name = '', address = '', postcode = '', city = '', \
+        "UPDATE ba_invitations SET name = '', address = '', postcode = '', city = '', \
          code_hash = 'verwijderd-' || CAST(id AS TEXT) WHERE assembly_id = $1",
     )
     .bind(a.id)
@@ -86,7 +86,7 @@ pub async fn anonymise(state: &AppState, a: &Assembly) -> anyhow::Result<Value> 
     .await?
     .rows_affected();
     sqlx::query(
-        "UPDATE bb_assemblies SET code_key = '', anonymised_at = $1, updated_at = $1 WHERE id = $2",
+        "UPDATE ba_assemblies SET code_key = '', anonymised_at = $1, updated_at = $1 WHERE id = $2",
     )
     .bind(now())
     .bind(a.id)
@@ -97,7 +97,7 @@ pub async fn anonymise(state: &AppState, a: &Assembly) -> anyhow::Result<Value> 
         Some(a.tenant_id),
         None,
         "burgerberaad.anonymised",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "bewaartermijn ({} dagen) verstreken: persoonsgegevens van {regs} aanmeldingen en {invs} uitnodigingen verwijderd",

@@ -218,7 +218,7 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
         .collect();
     let mut tx = state.db.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO bb_selections (assembly_id, algorithm, seed, lottery_size, support, drawn, \
+        "INSERT INTO ba_selections (assembly_id, algorithm, seed, lottery_size, support, drawn, \
          max_deviation, pool_size, categories_csv, people_csv, panel, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (assembly_id) DO NOTHING",
     )
@@ -246,7 +246,7 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
         let p = sel.probabilities.get(idx).copied().unwrap_or(0.0);
         let on = sel.panel.contains(&idx);
         sqlx::query(
-            "UPDATE bb_registrations SET pool_id = $1, probability = $2, panel_status = $3 WHERE id = $4",
+            "UPDATE ba_registrations SET pool_id = $1, probability = $2, panel_status = $3 WHERE id = $4",
         )
         .bind(pid)
         .bind(p)
@@ -256,7 +256,7 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
         .await?;
     }
     sqlx::query(
-        "UPDATE bb_assemblies SET status = 'geselecteerd', selection_error = '', updated_at = $1 WHERE id = $2",
+        "UPDATE ba_assemblies SET status = 'geselecteerd', selection_error = '', updated_at = $1 WHERE id = $2",
     )
     .bind(now())
     .bind(a.id)
@@ -267,7 +267,7 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
         Some(a.tenant_id),
         None,
         "burgerberaad.selected",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "panel van {} geloot uit {} aanmeldingen ({}, seed {seed}, lot {} van {})",
@@ -284,7 +284,7 @@ async fn run(ctx: JobCtx) -> anyhow::Result<Value> {
 }
 
 async fn store_error(state: &AppState, id: i64, v: &Value) -> anyhow::Result<()> {
-    sqlx::query("UPDATE bb_assemblies SET selection_error = $1, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE ba_assemblies SET selection_error = $1, updated_at = $2 WHERE id = $3")
         .bind(v.to_string())
         .bind(now())
         .bind(id)
@@ -310,7 +310,7 @@ pub async fn enqueue(
     )
     .await?;
     sqlx::query(
-        "UPDATE bb_assemblies SET selection_job_id = $1, selection_error = '', updated_at = $2 WHERE id = $3",
+        "UPDATE ba_assemblies SET selection_job_id = $1, selection_error = '', updated_at = $2 WHERE id = $3",
     )
     .bind(id)
     .bind(now())
@@ -402,16 +402,16 @@ pub async fn replace(
         .find(|x| x.pool_id == new_pid)
         .ok_or_else(|| anyhow::anyhow!("vervanger {new_pid} niet gevonden"))?;
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE bb_registrations SET panel_status = 'teruggetrokken' WHERE id = $1")
+    sqlx::query("UPDATE ba_registrations SET panel_status = 'teruggetrokken' WHERE id = $1")
         .bind(member.id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE bb_registrations SET panel_status = 'lid', replaces_id = $1 WHERE id = $2")
+    sqlx::query("UPDATE ba_registrations SET panel_status = 'lid', replaces_id = $1 WHERE id = $2")
         .bind(member.id)
         .bind(new_reg.id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE bb_selections SET replacements = replacements + 1 WHERE assembly_id = $1")
+    sqlx::query("UPDATE ba_selections SET replacements = replacements + 1 WHERE assembly_id = $1")
         .bind(a.id)
         .execute(&mut *tx)
         .await?;
@@ -420,7 +420,7 @@ pub async fn replace(
         Some(a.tenant_id),
         Some(actor),
         "burgerberaad.replaced",
-        "bb_assembly",
+        "ba_assembly",
         Some(a.id),
         &format!(
             "lid {} teruggetrokken, vervangen door {} (zelfde kenmerken: {}, {} kandidaten, seed {seed})",

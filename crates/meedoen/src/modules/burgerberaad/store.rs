@@ -61,7 +61,7 @@ pub const COLS: &str = "id, tenant_id, trajectory_id, title, question, panel_siz
     selection_error, published, anonymised_at, created_at, updated_at";
 
 pub async fn get(db: &Db, tenant_id: i64, id: i64) -> Result<Option<Assembly>, DbError> {
-    let sql = format!("SELECT {COLS} FROM bb_assemblies WHERE tenant_id = $1 AND id = $2");
+    let sql = format!("SELECT {COLS} FROM ba_assemblies WHERE tenant_id = $1 AND id = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id)
         .bind(id)
@@ -70,7 +70,7 @@ pub async fn get(db: &Db, tenant_id: i64, id: i64) -> Result<Option<Assembly>, D
 }
 
 pub async fn get_any(db: &Db, id: i64) -> Result<Option<Assembly>, DbError> {
-    let sql = format!("SELECT {COLS} FROM bb_assemblies WHERE id = $1");
+    let sql = format!("SELECT {COLS} FROM ba_assemblies WHERE id = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(db.pool())
@@ -79,7 +79,7 @@ pub async fn get_any(db: &Db, id: i64) -> Result<Option<Assembly>, DbError> {
 
 pub async fn list(db: &Db, tenant_id: i64, public_only: bool) -> Result<Vec<Assembly>, DbError> {
     let sql = format!(
-        "SELECT {COLS} FROM bb_assemblies WHERE tenant_id = $1 AND ($2 = 0 OR status <> 'concept') \
+        "SELECT {COLS} FROM ba_assemblies WHERE tenant_id = $1 AND ($2 = 0 OR status <> 'concept') \
          ORDER BY starts_on DESC, id DESC"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -117,7 +117,7 @@ impl Quota {
 pub async fn quotas(db: &Db, assembly_id: i64) -> Result<Vec<Quota>, DbError> {
     sqlx::query_as(
         "SELECT id, feature, value, label, position, population, min_seats, max_seats \
-         FROM bb_quotas WHERE assembly_id = $1 ORDER BY position",
+         FROM ba_quotas WHERE assembly_id = $1 ORDER BY position",
     )
     .bind(assembly_id)
     .fetch_all(db.pool())
@@ -129,13 +129,13 @@ pub async fn replace_quotas(
     assembly_id: i64,
     rows: &[QuotaRow],
 ) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM bb_quotas WHERE assembly_id = $1")
+    sqlx::query("DELETE FROM ba_quotas WHERE assembly_id = $1")
         .bind(assembly_id)
         .execute(&mut **tx)
         .await?;
     for (i, r) in rows.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO bb_quotas (assembly_id, feature, value, label, position, population, \
+            "INSERT INTO ba_quotas (assembly_id, feature, value, label, position, population, \
              min_seats, max_seats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(assembly_id)
@@ -188,7 +188,7 @@ const REG_COLS: &str = "id, invitation_id, features, availability, name, email, 
     pool_id, probability, panel_status, replaces_id, created_at";
 
 pub async fn registrations(db: &Db, assembly_id: i64) -> Result<Vec<Registration>, DbError> {
-    let sql = format!("SELECT {REG_COLS} FROM bb_registrations WHERE assembly_id = $1 ORDER BY id");
+    let sql = format!("SELECT {REG_COLS} FROM ba_registrations WHERE assembly_id = $1 ORDER BY id");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(assembly_id)
         .fetch_all(db.pool())
@@ -200,7 +200,7 @@ pub async fn registration(
     assembly_id: i64,
     id: i64,
 ) -> Result<Option<Registration>, DbError> {
-    let sql = format!("SELECT {REG_COLS} FROM bb_registrations WHERE assembly_id = $1 AND id = $2");
+    let sql = format!("SELECT {REG_COLS} FROM ba_registrations WHERE assembly_id = $1 AND id = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(assembly_id)
         .bind(id)
@@ -233,7 +233,7 @@ impl Selection {
 pub async fn selection(db: &Db, assembly_id: i64) -> Result<Option<Selection>, DbError> {
     sqlx::query_as(
         "SELECT algorithm, seed, lottery_size, support, drawn, max_deviation, pool_size, \
-         categories_csv, people_csv, panel, replacements, created_at FROM bb_selections \
+         categories_csv, people_csv, panel, replacements, created_at FROM ba_selections \
          WHERE assembly_id = $1",
     )
     .bind(assembly_id)
@@ -251,7 +251,7 @@ pub struct Meeting {
 
 pub async fn meetings(db: &Db, assembly_id: i64) -> Result<Vec<Meeting>, DbError> {
     sqlx::query_as(
-        "SELECT id, held_on, title, place FROM bb_meetings WHERE assembly_id = $1 ORDER BY held_on, id",
+        "SELECT id, held_on, title, place FROM ba_meetings WHERE assembly_id = $1 ORDER BY held_on, id",
     )
     .bind(assembly_id)
     .fetch_all(db.pool())
@@ -261,8 +261,8 @@ pub async fn meetings(db: &Db, assembly_id: i64) -> Result<Vec<Meeting>, DbError
 /// (meeting id, registration id) of everyone marked present.
 pub async fn attendance(db: &Db, assembly_id: i64) -> Result<Vec<(i64, i64)>, DbError> {
     sqlx::query_as(
-        "SELECT a.meeting_id, a.registration_id FROM bb_attendance a \
-         JOIN bb_meetings m ON m.id = a.meeting_id WHERE m.assembly_id = $1 AND a.present = 1",
+        "SELECT a.meeting_id, a.registration_id FROM ba_attendance a \
+         JOIN ba_meetings m ON m.id = a.meeting_id WHERE m.assembly_id = $1 AND a.present = 1",
     )
     .bind(assembly_id)
     .fetch_all(db.pool())
@@ -298,7 +298,7 @@ pub async fn recommendations(
 ) -> Result<Vec<Recommendation>, DbError> {
     sqlx::query_as(
         "SELECT id, position, title, body, support_pct, responder, response, follow_up, published \
-         FROM bb_recommendations WHERE assembly_id = $1 AND ($2 = 0 OR published = 1) \
+         FROM ba_recommendations WHERE assembly_id = $1 AND ($2 = 0 OR published = 1) \
          ORDER BY position, id",
     )
     .bind(assembly_id)
