@@ -6,7 +6,9 @@
 //! partial pivoting every `max(200, 2m)` pivots. Columns can be added
 //! between solves; the current basis stays primal feasible, so the next solve
 //! continues from it (the natural warm start of column generation). Entering
-//! columns are chosen by Devex pricing (approximate steepest edge), the ratio
+//! columns are chosen by Devex pricing (approximate steepest edge) from
+//! reduced costs that each pivot updates with the pivot row (recomputed at
+//! every refactorisation and before optimality is declared), the ratio
 //! test is Harris's two-pass test; after a run of degenerate pivots the
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
@@ -28,10 +30,6 @@ fn reduced(col: &Column, cost: f64, y: &[f64]) -> f64 {
     cost - col.iter().map(|&(r, v)| y[r] * v).sum::<f64>()
 }
 
-fn best_d(lp: &Lp, q: usize) -> f64 {
-    reduced(&lp.cols[q], lp.cost[q], &lp.y)
-}
-
 pub(crate) struct Lp {
     m: usize,
     cols: Vec<Column>,
@@ -49,6 +47,13 @@ pub(crate) struct Lp {
     since_refactor: usize,
     /// Devex reference weights per column (approximate steepest edge).
     devex: Vec<f64>,
+    /// The matrix by rows: `(column, value)` pairs, for the pivot row.
+    rows: Vec<Vec<(usize, f64)>>,
+    /// Reduced cost of every column (0 for basic ones), updated by each
+    /// pivot from the pivot row and recomputed at each refactorisation.
+    d: Vec<f64>,
+    /// Scratch: the pivot row `α_r`.
+    alpha: Vec<f64>,
 }
 
 fn err(msg: &str) -> SortitionError {
@@ -68,6 +73,15 @@ impl Lp {
         for (i, &j) in basis.iter().enumerate() {
             pos[j] = i;
         }
+        let mut rows = vec![Vec::new(); m];
+        for (j, c) in cols.iter().enumerate() {
+            for &(r, v) in c {
+                if r >= m {
+                    return Err(err("row index out of range"));
+                }
+                rows[r].push((j, v));
+            }
+        }
         let mut lp = Lp {
             m,
             cols,
@@ -80,6 +94,9 @@ impl Lp {
             xb: Vec::new(),
             since_refactor: 0,
             devex: vec![1.0; n_cols],
+            rows,
+            d: vec![0.0; n_cols],
+            alpha: vec![0.0; n_cols],
         };
         lp.refactor()?;
         if lp.xb.iter().any(|&x| x < -1e-7) {
@@ -89,11 +106,28 @@ impl Lp {
     }
 
     pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+        let j = self.cols.len();
+        for &(r, v) in &col {
+            self.rows[r].push((j, v));
+        }
+        self.d.push(reduced(&col, cost, &self.y));
+        self.alpha.push(0.0);
         self.cols.push(col);
         self.cost.push(cost);
         self.pos.push(usize::MAX);
         self.devex.push(1.0);
-        self.cols.len() - 1
+        j
+    }
+
+    /// Recomputes every reduced cost from `y`.
+    fn reset_reduced_costs(&mut self) {
+        for j in 0..self.cols.len() {
+            self.d[j] = if self.pos[j] == usize::MAX {
+                reduced(&self.cols[j], self.cost[j], &self.y)
+            } else {
+                0.0
+            };
+        }
     }
 
     /// Recomputes `B⁻¹` and `x_B` from scratch.
@@ -211,6 +245,7 @@ impl Lp {
                 *x = 0.0;
             }
         }
+        self.reset_reduced_costs();
         self.since_refactor = 0;
         Ok(())
     }
@@ -220,28 +255,21 @@ impl Lp {
         self.y.clone()
     }
 
-    fn reduced_cost(&self, j: usize, y: &[f64]) -> f64 {
-        reduced(&self.cols[j], self.cost[j], y)
-    }
-
     /// Runs the primal simplex to optimality.
     pub fn solve(&mut self) -> Result<()> {
         let m = self.m;
         let mut degenerate = 0usize;
         let mut u = vec![0.0; m];
         let max_pivots = 50 * (m + self.cols.len()) + 10_000;
+        let mut verified = false;
         for _ in 0..max_pivots {
-            let y = &self.y;
             let bland = degenerate > BLAND_AFTER;
             // Devex pricing: largest d_j² / w_j among improving columns.
             let mut enter = None;
             let mut best = 0.0;
             for j in 0..self.cols.len() {
-                if self.pos[j] != usize::MAX {
-                    continue;
-                }
-                let d = self.reduced_cost(j, y);
-                if d > OPT_TOL {
+                let d = self.d[j];
+                if d > OPT_TOL && self.pos[j] == usize::MAX {
                     if bland {
                         enter = Some(j);
                         break;
@@ -254,9 +282,16 @@ impl Lp {
                 }
             }
             let Some(q) = enter else {
-                return Ok(());
+                if verified {
+                    return Ok(());
+                }
+                // The updated reduced costs say optimal: confirm from scratch.
+                self.reset_reduced_costs();
+                verified = true;
+                continue;
             };
-            let dq = best_d(self, q);
+            verified = false;
+            let dq = self.d[q];
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
             for &(r, v) in &self.cols[q] {
@@ -291,24 +326,40 @@ impl Lp {
                 }
             }
             let r = leave.ok_or_else(|| err("no leaving row"))?;
-            // Devex weights from the pivot row α_r = (row r of B⁻¹)·A.
+            // The pivot row α_r = (row r of B⁻¹)·A, by rows of A (row r of
+            // B⁻¹ is usually sparse); it updates the reduced costs and the
+            // Devex weights.
             let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
-            let (arq, wq) = (u[r], self.devex[q]);
-            let mut reset = false;
-            for j in 0..self.cols.len() {
-                if self.pos[j] != usize::MAX || j == q {
-                    continue;
-                }
-                let arj: f64 = self.cols[j].iter().map(|&(row, v)| rho[row] * v).sum();
-                if arj != 0.0 {
-                    let ratio = arj / arq;
-                    let w = ratio * ratio * wq;
-                    if w > self.devex[j] {
-                        self.devex[j] = w;
-                        reset |= w > 1e8;
+            let n = self.cols.len();
+            {
+                let alpha = &mut self.alpha[..];
+                alpha.iter_mut().for_each(|a| *a = 0.0);
+                for (row, &ri) in self.rows.iter().zip(&rho) {
+                    if ri != 0.0 {
+                        for &(j, v) in row {
+                            alpha[j] += ri * v;
+                        }
                     }
                 }
             }
+            let (arq, wq) = (u[r], self.devex[q]);
+            let step = dq / arq;
+            let mut reset = false;
+            for j in 0..n {
+                let arj = self.alpha[j];
+                if arj == 0.0 || self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                self.d[j] -= step * arj;
+                let ratio = arj / arq;
+                let w = ratio * ratio * wq;
+                if w > self.devex[j] {
+                    self.devex[j] = w;
+                    reset |= w > 1e8;
+                }
+            }
+            self.d[q] = 0.0;
+            self.d[self.basis[r]] = -step;
             self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);
             if reset {
                 self.devex.iter_mut().for_each(|w| *w = 1.0);
