@@ -35,7 +35,7 @@
 use crate::error::{Result, SortitionError};
 use crate::simplex::{Column, Lp};
 use crate::space::{PanelSpace, TypePanel};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -125,6 +125,8 @@ const DUAL_EPS: f64 = 1e-6;
 const EXTRA_PANELS: usize = 10;
 /// Panels of the current solution the pricing local search starts from.
 const HEURISTIC_STARTS: usize = 4;
+/// The LP of a stage keeps at most about this many panels per row.
+const PRUNE_AT: usize = 3;
 /// Most pricing rounds in a row without the exact integer program.
 const MAX_HEURISTIC_STREAK: usize = 3;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
@@ -134,24 +136,28 @@ const FIX_SLACK: f64 = 0.0;
 /// Panels found so far, deduplicated.
 pub(crate) struct PanelSet {
     pub panels: Vec<TypePanel>,
-    seen: HashSet<TypePanel>,
+    seen: HashMap<TypePanel, usize>,
 }
 
 impl PanelSet {
     pub fn new() -> Self {
         PanelSet {
             panels: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
         }
     }
     /// Adds a panel; false if it was there already.
     pub fn add(&mut self, p: TypePanel) -> bool {
-        if self.seen.insert(p.clone()) {
-            self.panels.push(p);
-            true
-        } else {
-            false
+        self.insert(p).1
+    }
+    /// Index of the panel, added if new (then `true`).
+    pub fn insert(&mut self, p: TypePanel) -> (usize, bool) {
+        if let Some(&j) = self.seen.get(&p) {
+            return (j, false);
         }
+        self.seen.insert(p.clone(), self.panels.len());
+        self.panels.push(p);
+        (self.panels.len() - 1, true)
     }
 }
 
@@ -337,9 +343,20 @@ impl<'s> Engine<'s> {
                     .collect(),
             );
         }
+        // The panels of the previous stage's optimal basis (all panels in the
+        // first stage): the others rarely matter under the new prices, and
+        // pricing brings back any that does.
+        let mut in_lp = vec![self.last_basis.is_none(); self.set.panels.len()];
+        for k in self.last_basis.iter().flatten() {
+            if let Key::Panel(j) = *k {
+                in_lp[j] = true;
+            }
+        }
         for (j, p) in self.set.panels.iter().enumerate() {
-            keys.push(Key::Panel(j));
-            cols.push(panel_col(p));
+            if in_lp[j] {
+                keys.push(Key::Panel(j));
+                cols.push(panel_col(p));
+            }
         }
         let mut cost = vec![0.0; cols.len()];
         cost[0] = 1.0;
@@ -396,6 +413,36 @@ impl<'s> Engine<'s> {
         loop {
             ctl.check()?;
             lp.solve()?;
+            if self.heuristics && lp.n_cols() > PRUNE_AT * m {
+                // Keep the LP small: drop the non-basic panels with the
+                // lowest reduced costs (pricing brings back any that is
+                // needed again).
+                let d = lp.reduced_costs();
+                let mut basic = vec![false; keys.len()];
+                for &c in lp.basis() {
+                    basic[c] = true;
+                }
+                let mut cand: Vec<(f64, usize)> = (0..keys.len())
+                    .filter(|&c| matches!(keys[c], Key::Panel(_)) && !basic[c])
+                    .map(|c| (d[c], c))
+                    .collect();
+                cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let mut keep: Vec<bool> =
+                    keys.iter().map(|k| !matches!(k, Key::Panel(_))).collect();
+                for &(_, c) in cand.iter().take(m) {
+                    keep[c] = true;
+                }
+                let map = lp.retain(&keep);
+                let mut new_keys = vec![Key::Z; lp.n_cols()];
+                for (c, &k) in keys.iter().enumerate() {
+                    if map[c] != usize::MAX {
+                        new_keys[map[c]] = k;
+                    } else if let Key::Panel(j) = k {
+                        in_lp[j] = false;
+                    }
+                }
+                keys = new_keys;
+            }
             let y = lp.duals();
             let z = lp.objective();
             let cap = y[0];
@@ -497,9 +544,16 @@ impl<'s> Engine<'s> {
                 }
                 prev_first = Some(tried[0].clone());
                 for p in tried {
-                    if PanelSpace::value(&p, &w) > cap + PRICE_EPS && self.set.add(p.clone()) {
-                        lp.add_column(panel_col(&p), 0.0);
-                        keys.push(Key::Panel(self.set.panels.len() - 1));
+                    if PanelSpace::value(&p, &w) <= cap + PRICE_EPS {
+                        continue;
+                    }
+                    let col = panel_col(&p);
+                    let (j, _) = self.set.insert(p);
+                    in_lp.resize(self.set.panels.len(), false);
+                    if !in_lp[j] {
+                        in_lp[j] = true;
+                        lp.add_column(col, 0.0);
+                        keys.push(Key::Panel(j));
                         added += 1;
                     }
                 }

@@ -156,9 +156,10 @@ impl Lp {
         for (a, &r) in rows_n.iter().enumerate() {
             row_pos[r] = a;
         }
-        // Augmented [C_N | I], Gauss–Jordan with partial pivoting.
-        let w = 2 * k;
-        let mut a = vec![0.0; k * w];
+        // In-place Gauss–Jordan inversion of C_N with partial pivoting (row
+        // interchanges, undone on the columns of the inverse at the end).
+        let w = k;
+        let mut a = vec![0.0; k * k];
         for (c, &i) in others.iter().enumerate() {
             for &(r, v) in &self.cols[self.basis[i]] {
                 if row_pos[r] != usize::MAX {
@@ -166,9 +167,7 @@ impl Lp {
                 }
             }
         }
-        for r in 0..k {
-            a[r * w + k + r] = 1.0;
-        }
+        let mut swaps = Vec::with_capacity(k);
         for c in 0..k {
             let p = (c..k)
                 .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
@@ -181,26 +180,37 @@ impl Lp {
                     a.swap(c * w + q, p * w + q);
                 }
             }
-            let piv = a[c * w + c];
+            swaps.push(p);
+            let inv = 1.0 / a[c * w + c];
+            a[c * w + c] = 1.0;
             for q in 0..w {
-                a[c * w + q] /= piv;
+                a[c * w + q] *= inv;
             }
             let (head, rest) = a.split_at_mut(c * w);
             let (prow, tail) = rest.split_at_mut(w);
             for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
                 let f = r[c];
                 if f != 0.0 {
-                    for q in c..w {
-                        r[q] -= f * prow[q];
+                    r[c] = 0.0;
+                    for (x, &y) in r.iter_mut().zip(prow.iter()) {
+                        *x -= f * y;
                     }
                 }
             }
         }
-        // G[a][b] = a[a*w + k + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
+        for c in (0..k).rev() {
+            let p = swaps[c];
+            if p != c {
+                for r in 0..k {
+                    a.swap(r * w + c, r * w + p);
+                }
+            }
+        }
+        // G[a][b] = a[a*w + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
         self.binv = vec![0.0; m * m];
         for (ai, &pos) in others.iter().enumerate() {
             for (bi, &r) in rows_n.iter().enumerate() {
-                self.binv[r * m + pos] = a[ai * w + k + bi];
+                self.binv[r * m + pos] = a[ai * w + bi];
             }
         }
         for r in 0..m {
@@ -220,7 +230,7 @@ impl Lp {
                 }
                 let f = -v / self.cols[self.basis[pos]][0].1;
                 for (bi, &rn) in rows_n.iter().enumerate() {
-                    self.binv[rn * m + pos] += f * a[ai * w + k + bi];
+                    self.binv[rn * m + pos] += f * a[ai * w + bi];
                 }
             }
         }
@@ -395,6 +405,62 @@ impl Lp {
             }
         }
         Err(err("pivot limit reached"))
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Reduced cost of every column (0 for basic columns); exact after
+    /// [`Lp::solve`].
+    pub fn reduced_costs(&self) -> &[f64] {
+        &self.d
+    }
+
+    /// Drops the non-basic columns `j` with `keep[j] == false` (basic ones
+    /// always stay). Returns the new index of every old column, `usize::MAX`
+    /// for dropped ones. The basis does not change.
+    pub fn retain(&mut self, keep: &[bool]) -> Vec<usize> {
+        let n = self.cols.len();
+        let mut map = vec![usize::MAX; n];
+        let mut next = 0;
+        for j in 0..n {
+            if keep[j] || self.pos[j] != usize::MAX {
+                map[j] = next;
+                next += 1;
+            }
+        }
+        let pick = |v: &mut Vec<f64>| {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                map[i - 1] != usize::MAX
+            });
+        };
+        pick(&mut self.cost);
+        pick(&mut self.d);
+        pick(&mut self.devex);
+        let mut i = 0;
+        self.cols.retain(|_| {
+            i += 1;
+            map[i - 1] != usize::MAX
+        });
+        self.alpha = vec![0.0; next];
+        self.pos = vec![usize::MAX; next];
+        for (r, j) in self.basis.iter_mut().enumerate() {
+            *j = map[*j];
+            self.pos[*j] = r;
+        }
+        for row in &mut self.rows {
+            row.clear();
+        }
+        for (j, c) in self.cols.iter().enumerate() {
+            for &(r, v) in c {
+                self.rows[r].push((j, v));
+            }
+        }
+        map
     }
 
     /// The basic column of each row.
