@@ -124,7 +124,7 @@ const DUAL_EPS: f64 = 1e-6;
 /// Extra panels per pricing round (see [`Engine::stage`]).
 const EXTRA_PANELS: usize = 10;
 /// Panels of the current solution the pricing local search starts from.
-const HEURISTIC_STARTS: usize = 4;
+const HEURISTIC_STARTS: usize = 1;
 /// The LP of a stage keeps at most about this many panels per row.
 const PRUNE_AT: usize = 3;
 /// Most pricing rounds in a row without the exact integer program.
@@ -466,7 +466,7 @@ impl<'s> Engine<'s> {
             let mut order: Vec<usize> = (0..nt).collect();
             order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
             // Pricing. First a local search from the previous round's best
-            // panel and the heaviest panels of the current solution; the exact
+            // panel and the heaviest panel of the current solution; the exact
             // integer program only when that finds no panel above the cap
             // (and always before the stage ends).
             let mut heuristic = None;

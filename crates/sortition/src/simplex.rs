@@ -512,6 +512,34 @@ mod tests {
     }
 
     #[test]
+    fn retain_drops_non_basic_columns_only() {
+        // max 3x + 2y + w  s.t.  x + y + w + s1 = 4,  x + 3y + s2 = 6.
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (1, 3.0)],
+            vec![(0, 1.0)],
+            vec![(1, 1.0)],
+            vec![(0, 1.0)],
+        ];
+        let cost = vec![3.0, 2.0, 0.0, 0.0, 1.0];
+        let mut lp = Lp::new(vec![4.0, 6.0], cols, cost, vec![2, 3]).unwrap();
+        lp.solve().unwrap();
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        // Keep nothing: only the basic columns (x and a slack) stay.
+        let map = lp.retain(&[false; 5]);
+        assert_eq!(lp.n_cols(), 2);
+        assert_eq!(map.iter().filter(|&&j| j != usize::MAX).count(), 2);
+        assert_ne!(map[0], usize::MAX);
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        assert!(lp.reduced_costs().iter().all(|d| d.abs() < 1e-12));
+        // A better column after the drop: z with cost 5 and usage (1, 1).
+        let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
+        lp.solve().unwrap();
+        assert!((lp.objective() - 20.0).abs() < 1e-9);
+        assert!((lp.values()[z] - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn degenerate_lp_terminates() {
         // Highly degenerate: max x1 + x2 + x3 with many tight rows at the origin.
         let m = 6;
