@@ -3,7 +3,9 @@
 //! `cargo run -p sortition --release --example bench -- N K [AREAS] [CATEGORIES] [SEED] [OUT_DIR]`
 //!
 //! Prints one line `n k categories types leximin_s lottery_s min_probability panels`
-//! and, with OUT_DIR, writes `categories.csv` and `respondents.csv` there so that
+//! (wall-clock seconds) and `cpu_s`, the process's CPU time (user + system, from
+//! `/proc/self/stat`; `-` where that is missing), which a shared machine
+//! disturbs less than the wall clock, and, with OUT_DIR, writes `categories.csv` and `respondents.csv` there so that
 //! another implementation can run on the same instance. With `N` = `file` the next
 //! arguments are `CATEGORIES.csv PEOPLE.csv K` instead.
 
@@ -71,8 +73,9 @@ fn main() {
     let mut types: Vec<&Vec<usize>> = inst.people.iter().map(|p| &p.features).collect();
     types.sort();
     types.dedup();
+    let cpu = cpu_seconds().map_or("-".to_string(), |c| format!("{c:.2}"));
     println!(
-        "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6}",
+        "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6} cpu_s={cpu}",
         inst.people.len(),
         inst.panel_size,
         inst.categories.len(),
@@ -84,4 +87,14 @@ fn main() {
         sel.distribution.len(),
         sel.lottery.max_deviation
     );
+}
+
+/// User + system CPU time of this process (Linux: `/proc/self/stat`, fields 14
+/// and 15, in clock ticks of 1/100 s).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }

@@ -6,7 +6,9 @@
 //! partial pivoting every `max(200, 2m)` pivots. Columns can be added
 //! between solves; the current basis stays primal feasible, so the next solve
 //! continues from it (the natural warm start of column generation). Entering
-//! columns are chosen by Devex pricing (approximate steepest edge), the ratio
+//! columns are chosen by Devex pricing (approximate steepest edge) from
+//! reduced costs that each pivot updates with the pivot row (recomputed at
+//! every refactorisation and before optimality is declared), the ratio
 //! test is Harris's two-pass test; after a run of degenerate pivots the
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
@@ -28,10 +30,6 @@ fn reduced(col: &Column, cost: f64, y: &[f64]) -> f64 {
     cost - col.iter().map(|&(r, v)| y[r] * v).sum::<f64>()
 }
 
-fn best_d(lp: &Lp, q: usize) -> f64 {
-    reduced(&lp.cols[q], lp.cost[q], &lp.y)
-}
-
 pub(crate) struct Lp {
     m: usize,
     cols: Vec<Column>,
@@ -49,6 +47,13 @@ pub(crate) struct Lp {
     since_refactor: usize,
     /// Devex reference weights per column (approximate steepest edge).
     devex: Vec<f64>,
+    /// The matrix by rows: `(column, value)` pairs, for the pivot row.
+    rows: Vec<Vec<(usize, f64)>>,
+    /// Reduced cost of every column (0 for basic ones), updated by each
+    /// pivot from the pivot row and recomputed at each refactorisation.
+    d: Vec<f64>,
+    /// Scratch: the pivot row `α_r`.
+    alpha: Vec<f64>,
 }
 
 fn err(msg: &str) -> SortitionError {
@@ -68,6 +73,15 @@ impl Lp {
         for (i, &j) in basis.iter().enumerate() {
             pos[j] = i;
         }
+        let mut rows = vec![Vec::new(); m];
+        for (j, c) in cols.iter().enumerate() {
+            for &(r, v) in c {
+                if r >= m {
+                    return Err(err("row index out of range"));
+                }
+                rows[r].push((j, v));
+            }
+        }
         let mut lp = Lp {
             m,
             cols,
@@ -80,6 +94,9 @@ impl Lp {
             xb: Vec::new(),
             since_refactor: 0,
             devex: vec![1.0; n_cols],
+            rows,
+            d: vec![0.0; n_cols],
+            alpha: vec![0.0; n_cols],
         };
         lp.refactor()?;
         if lp.xb.iter().any(|&x| x < -1e-7) {
@@ -89,11 +106,28 @@ impl Lp {
     }
 
     pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+        let j = self.cols.len();
+        for &(r, v) in &col {
+            self.rows[r].push((j, v));
+        }
+        self.d.push(reduced(&col, cost, &self.y));
+        self.alpha.push(0.0);
         self.cols.push(col);
         self.cost.push(cost);
         self.pos.push(usize::MAX);
         self.devex.push(1.0);
-        self.cols.len() - 1
+        j
+    }
+
+    /// Recomputes every reduced cost from `y`.
+    fn reset_reduced_costs(&mut self) {
+        for j in 0..self.cols.len() {
+            self.d[j] = if self.pos[j] == usize::MAX {
+                reduced(&self.cols[j], self.cost[j], &self.y)
+            } else {
+                0.0
+            };
+        }
     }
 
     /// Recomputes `B⁻¹` and `x_B` from scratch.
@@ -122,9 +156,10 @@ impl Lp {
         for (a, &r) in rows_n.iter().enumerate() {
             row_pos[r] = a;
         }
-        // Augmented [C_N | I], Gauss–Jordan with partial pivoting.
-        let w = 2 * k;
-        let mut a = vec![0.0; k * w];
+        // In-place Gauss–Jordan inversion of C_N with partial pivoting (row
+        // interchanges, undone on the columns of the inverse at the end).
+        let w = k;
+        let mut a = vec![0.0; k * k];
         for (c, &i) in others.iter().enumerate() {
             for &(r, v) in &self.cols[self.basis[i]] {
                 if row_pos[r] != usize::MAX {
@@ -132,9 +167,7 @@ impl Lp {
                 }
             }
         }
-        for r in 0..k {
-            a[r * w + k + r] = 1.0;
-        }
+        let mut swaps = Vec::with_capacity(k);
         for c in 0..k {
             let p = (c..k)
                 .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
@@ -147,26 +180,37 @@ impl Lp {
                     a.swap(c * w + q, p * w + q);
                 }
             }
-            let piv = a[c * w + c];
+            swaps.push(p);
+            let inv = 1.0 / a[c * w + c];
+            a[c * w + c] = 1.0;
             for q in 0..w {
-                a[c * w + q] /= piv;
+                a[c * w + q] *= inv;
             }
             let (head, rest) = a.split_at_mut(c * w);
             let (prow, tail) = rest.split_at_mut(w);
             for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
                 let f = r[c];
                 if f != 0.0 {
-                    for q in c..w {
-                        r[q] -= f * prow[q];
+                    r[c] = 0.0;
+                    for (x, &y) in r.iter_mut().zip(prow.iter()) {
+                        *x -= f * y;
                     }
                 }
             }
         }
-        // G[a][b] = a[a*w + k + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
+        for c in (0..k).rev() {
+            let p = swaps[c];
+            if p != c {
+                for r in 0..k {
+                    a.swap(r * w + c, r * w + p);
+                }
+            }
+        }
+        // G[a][b] = a[a*w + b]: row a ↔ basis position others[a], column b ↔ row rows_n[b].
         self.binv = vec![0.0; m * m];
         for (ai, &pos) in others.iter().enumerate() {
             for (bi, &r) in rows_n.iter().enumerate() {
-                self.binv[r * m + pos] = a[ai * w + k + bi];
+                self.binv[r * m + pos] = a[ai * w + bi];
             }
         }
         for r in 0..m {
@@ -186,7 +230,7 @@ impl Lp {
                 }
                 let f = -v / self.cols[self.basis[pos]][0].1;
                 for (bi, &rn) in rows_n.iter().enumerate() {
-                    self.binv[rn * m + pos] += f * a[ai * w + k + bi];
+                    self.binv[rn * m + pos] += f * a[ai * w + bi];
                 }
             }
         }
@@ -211,6 +255,7 @@ impl Lp {
                 *x = 0.0;
             }
         }
+        self.reset_reduced_costs();
         self.since_refactor = 0;
         Ok(())
     }
@@ -220,28 +265,21 @@ impl Lp {
         self.y.clone()
     }
 
-    fn reduced_cost(&self, j: usize, y: &[f64]) -> f64 {
-        reduced(&self.cols[j], self.cost[j], y)
-    }
-
     /// Runs the primal simplex to optimality.
     pub fn solve(&mut self) -> Result<()> {
         let m = self.m;
         let mut degenerate = 0usize;
         let mut u = vec![0.0; m];
         let max_pivots = 50 * (m + self.cols.len()) + 10_000;
+        let mut verified = false;
         for _ in 0..max_pivots {
-            let y = &self.y;
             let bland = degenerate > BLAND_AFTER;
             // Devex pricing: largest d_j² / w_j among improving columns.
             let mut enter = None;
             let mut best = 0.0;
             for j in 0..self.cols.len() {
-                if self.pos[j] != usize::MAX {
-                    continue;
-                }
-                let d = self.reduced_cost(j, y);
-                if d > OPT_TOL {
+                let d = self.d[j];
+                if d > OPT_TOL && self.pos[j] == usize::MAX {
                     if bland {
                         enter = Some(j);
                         break;
@@ -254,9 +292,16 @@ impl Lp {
                 }
             }
             let Some(q) = enter else {
-                return Ok(());
+                if verified {
+                    return Ok(());
+                }
+                // The updated reduced costs say optimal: confirm from scratch.
+                self.reset_reduced_costs();
+                verified = true;
+                continue;
             };
-            let dq = best_d(self, q);
+            verified = false;
+            let dq = self.d[q];
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
             for &(r, v) in &self.cols[q] {
@@ -291,24 +336,40 @@ impl Lp {
                 }
             }
             let r = leave.ok_or_else(|| err("no leaving row"))?;
-            // Devex weights from the pivot row α_r = (row r of B⁻¹)·A.
+            // The pivot row α_r = (row r of B⁻¹)·A, by rows of A (row r of
+            // B⁻¹ is usually sparse); it updates the reduced costs and the
+            // Devex weights.
             let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
-            let (arq, wq) = (u[r], self.devex[q]);
-            let mut reset = false;
-            for j in 0..self.cols.len() {
-                if self.pos[j] != usize::MAX || j == q {
-                    continue;
-                }
-                let arj: f64 = self.cols[j].iter().map(|&(row, v)| rho[row] * v).sum();
-                if arj != 0.0 {
-                    let ratio = arj / arq;
-                    let w = ratio * ratio * wq;
-                    if w > self.devex[j] {
-                        self.devex[j] = w;
-                        reset |= w > 1e8;
+            let n = self.cols.len();
+            {
+                let alpha = &mut self.alpha[..];
+                alpha.iter_mut().for_each(|a| *a = 0.0);
+                for (row, &ri) in self.rows.iter().zip(&rho) {
+                    if ri != 0.0 {
+                        for &(j, v) in row {
+                            alpha[j] += ri * v;
+                        }
                     }
                 }
             }
+            let (arq, wq) = (u[r], self.devex[q]);
+            let step = dq / arq;
+            let mut reset = false;
+            for j in 0..n {
+                let arj = self.alpha[j];
+                if arj == 0.0 || self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                self.d[j] -= step * arj;
+                let ratio = arj / arq;
+                let w = ratio * ratio * wq;
+                if w > self.devex[j] {
+                    self.devex[j] = w;
+                    reset |= w > 1e8;
+                }
+            }
+            self.d[q] = 0.0;
+            self.d[self.basis[r]] = -step;
             self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);
             if reset {
                 self.devex.iter_mut().for_each(|w| *w = 1.0);
@@ -344,6 +405,62 @@ impl Lp {
             }
         }
         Err(err("pivot limit reached"))
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Reduced cost of every column (0 for basic columns); exact after
+    /// [`Lp::solve`].
+    pub fn reduced_costs(&self) -> &[f64] {
+        &self.d
+    }
+
+    /// Drops the non-basic columns `j` with `keep[j] == false` (basic ones
+    /// always stay). Returns the new index of every old column, `usize::MAX`
+    /// for dropped ones. The basis does not change.
+    pub fn retain(&mut self, keep: &[bool]) -> Vec<usize> {
+        let n = self.cols.len();
+        let mut map = vec![usize::MAX; n];
+        let mut next = 0;
+        for j in 0..n {
+            if keep[j] || self.pos[j] != usize::MAX {
+                map[j] = next;
+                next += 1;
+            }
+        }
+        let pick = |v: &mut Vec<f64>| {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                map[i - 1] != usize::MAX
+            });
+        };
+        pick(&mut self.cost);
+        pick(&mut self.d);
+        pick(&mut self.devex);
+        let mut i = 0;
+        self.cols.retain(|_| {
+            i += 1;
+            map[i - 1] != usize::MAX
+        });
+        self.alpha = vec![0.0; next];
+        self.pos = vec![usize::MAX; next];
+        for (r, j) in self.basis.iter_mut().enumerate() {
+            *j = map[*j];
+            self.pos[*j] = r;
+        }
+        for row in &mut self.rows {
+            row.clear();
+        }
+        for (j, c) in self.cols.iter().enumerate() {
+            for &(r, v) in c {
+                self.rows[r].push((j, v));
+            }
+        }
+        map
     }
 
     /// The basic column of each row.
@@ -388,6 +505,34 @@ mod tests {
         let y = lp.duals();
         assert!((y[0] - 3.0).abs() < 1e-9 && y[1].abs() < 1e-9);
         // A new column z with cost 5 and usage (1, 1): optimum 20 at z = 4.
+        let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
+        lp.solve().unwrap();
+        assert!((lp.objective() - 20.0).abs() < 1e-9);
+        assert!((lp.values()[z] - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn retain_drops_non_basic_columns_only() {
+        // max 3x + 2y + w  s.t.  x + y + w + s1 = 4,  x + 3y + s2 = 6.
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (1, 3.0)],
+            vec![(0, 1.0)],
+            vec![(1, 1.0)],
+            vec![(0, 1.0)],
+        ];
+        let cost = vec![3.0, 2.0, 0.0, 0.0, 1.0];
+        let mut lp = Lp::new(vec![4.0, 6.0], cols, cost, vec![2, 3]).unwrap();
+        lp.solve().unwrap();
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        // Keep nothing: only the basic columns (x and a slack) stay.
+        let map = lp.retain(&[false; 5]);
+        assert_eq!(lp.n_cols(), 2);
+        assert_eq!(map.iter().filter(|&&j| j != usize::MAX).count(), 2);
+        assert_ne!(map[0], usize::MAX);
+        assert!((lp.objective() - 12.0).abs() < 1e-9);
+        assert!(lp.reduced_costs().iter().all(|d| d.abs() < 1e-12));
+        // A better column after the drop: z with cost 5 and usage (1, 1).
         let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
         lp.solve().unwrap();
         assert!((lp.objective() - 20.0).abs() < 1e-9);

@@ -40,6 +40,12 @@ pub(crate) struct PanelSpace {
     pub rows: Vec<QuotaRow>,
     /// groups of types of which at most one person may be selected
     pub households: Vec<Vec<usize>>,
+    /// type -> index in `rows` of its value, per category
+    pub type_rows: Vec<Vec<usize>>,
+    /// type -> index in `households`, or `usize::MAX`
+    pub household_of: Vec<usize>,
+    /// type -> bit set of its rows (when there are at most 128 rows)
+    type_mask: Vec<u128>,
 }
 
 impl PanelSpace {
@@ -95,13 +101,137 @@ impl PanelSpace {
         }
         let mut households: Vec<Vec<usize>> = hh_types.into_values().collect();
         households.sort();
+        let mut type_rows = vec![Vec::with_capacity(inst.categories.len()); members.len()];
+        for (ri, r) in rows.iter().enumerate() {
+            for &t in &r.types {
+                type_rows[t].push(ri);
+            }
+        }
+        let mut household_of = vec![usize::MAX; members.len()];
+        for (h, ts) in households.iter().enumerate() {
+            for &t in ts {
+                household_of[t] = h;
+            }
+        }
+        let type_mask = type_rows
+            .iter()
+            .map(|rs| {
+                if rows.len() <= 128 {
+                    rs.iter().fold(0u128, |m, &r| m | 1 << r)
+                } else {
+                    0
+                }
+            })
+            .collect();
         PanelSpace {
             k: inst.panel_size as u32,
             type_of,
             members,
             rows,
             households,
+            type_rows,
+            household_of,
+            type_mask,
         }
+    }
+
+    /// Local search for the pricing problem: from the feasible panel `start`,
+    /// repeatedly replaces one person by one of another type where that raises
+    /// the weight most and keeps every constraint, until no such swap is left.
+    /// `order` is the types sorted by decreasing weight. A heuristic: the
+    /// result is feasible and at least as heavy as `start`, not necessarily the
+    /// heaviest panel.
+    pub fn local_search(&self, start: &TypePanel, w: &[f64], order: &[usize]) -> TypePanel {
+        let nt = self.n_types();
+        let mut cnt = vec![0u32; nt];
+        let mut rc = vec![0u32; self.rows.len()];
+        let mut hh = vec![0u32; self.households.len()];
+        for &(t, c) in start {
+            cnt[t] += c;
+            for &r in &self.type_rows[t] {
+                rc[r] += c;
+            }
+            if self.household_of[t] != usize::MAX {
+                hh[self.household_of[t]] += c;
+            }
+        }
+        let mut in_panel: Vec<usize> = start.iter().map(|x| x.0).collect();
+        // Rows at their maximum (`full`) and at their minimum (`low`), as bit
+        // sets when there are at most 128 rows.
+        let use_mask = self.rows.len() <= 128;
+        let bit = |r: usize| if use_mask { 1u128 << r } else { 0 };
+        let mut full = 0u128;
+        let mut low = 0u128;
+        for (r, row) in self.rows.iter().enumerate() {
+            if rc[r] >= row.max {
+                full |= bit(r);
+            }
+            if rc[r] <= row.min {
+                low |= bit(r);
+            }
+        }
+        for _ in 0..10 * self.k as usize + 100 {
+            // Lightest first: their swaps gain most, so the search for the
+            // others stops early.
+            in_panel.retain(|&a| cnt[a] > 0);
+            in_panel.sort_unstable_by(|&a, &b| w[a].total_cmp(&w[b]).then(a.cmp(&b)));
+            let mut best: Option<(f64, usize, usize)> = None;
+            for &a in &in_panel {
+                let ra = &self.type_rows[a];
+                let ma = self.type_mask[a];
+                let ha = self.household_of[a];
+                for &b in order {
+                    let gain = w[b] - w[a];
+                    if gain <= 1e-12 || best.is_some_and(|(g, _, _)| gain <= g) {
+                        break;
+                    }
+                    if cnt[b] >= self.size(b) {
+                        continue;
+                    }
+                    let ok = if use_mask {
+                        let mb = self.type_mask[b];
+                        (mb & !ma & full) == 0 && (ma & !mb & low) == 0
+                    } else {
+                        ra.iter().zip(&self.type_rows[b]).all(|(&x, &y)| {
+                            x == y || (rc[x] > self.rows[x].min && rc[y] < self.rows[y].max)
+                        })
+                    };
+                    let hb = self.household_of[b];
+                    if ok && (hb == usize::MAX || hb == ha || hh[hb] == 0) {
+                        best = Some((gain, a, b));
+                        break;
+                    }
+                }
+            }
+            let Some((_, a, b)) = best else { break };
+            cnt[a] -= 1;
+            cnt[b] += 1;
+            for &r in &self.type_rows[a] {
+                rc[r] -= 1;
+            }
+            for &r in &self.type_rows[b] {
+                rc[r] += 1;
+            }
+            if use_mask {
+                for &r in self.type_rows[a].iter().chain(&self.type_rows[b]) {
+                    let row = &self.rows[r];
+                    full = (full & !bit(r)) | if rc[r] >= row.max { bit(r) } else { 0 };
+                    low = (low & !bit(r)) | if rc[r] <= row.min { bit(r) } else { 0 };
+                }
+            }
+            if self.household_of[a] != usize::MAX {
+                hh[self.household_of[a]] -= 1;
+            }
+            if self.household_of[b] != usize::MAX {
+                hh[self.household_of[b]] += 1;
+            }
+            if !in_panel.contains(&b) {
+                in_panel.push(b);
+            }
+        }
+        in_panel.retain(|&a| cnt[a] > 0);
+        in_panel.sort_unstable();
+        in_panel.into_iter().map(|t| (t, cnt[t])).collect()
     }
 
     pub fn n_types(&self) -> usize {
