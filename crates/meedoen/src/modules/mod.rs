@@ -3,8 +3,8 @@
 //! kinds, navigation, and the hooks through which the kern asks modules for their part
 //! (home page blocks, map counts, a resident's data for export and deletion).
 
-pub mod buurtbudget;
 pub mod burgerberaad;
+pub mod buurtbudget;
 pub mod kern;
 pub mod trajecten;
 

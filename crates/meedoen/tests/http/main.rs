@@ -7,8 +7,8 @@
 mod common;
 
 mod access;
-mod buurtbudget;
 mod burgerberaad;
+mod buurtbudget;
 mod kern_admin;
 mod kern_auth;
 mod kern_input;

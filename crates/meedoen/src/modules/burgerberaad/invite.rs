@@ -225,6 +225,8 @@ pub fn letters_pdf(
              alle inwoners. U krijgt bericht of u bent gekozen."
                 .into(),
         ));
+        // One letter per page, so the print shop can fold and post each sheet.
+        doc.push(Block::PageBreak);
     }
     doc.to_pdf()
 }

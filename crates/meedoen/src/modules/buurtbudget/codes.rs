@@ -488,6 +488,8 @@ fn letter(
         ),
     ]));
     doc.push(Block::Paragraph(t("buurtbudget.letter.privacy", &[])));
+    // One letter per page, so the print shop can fold and post each sheet.
+    doc.push(Block::PageBreak);
 }
 
 async fn batch_of(state: &AppState, r: &Round, batch: &str) -> AppResult<i64> {
