@@ -23,7 +23,30 @@ use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, ToPrimitive, Zero};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small multiplicative hasher for grouping ballots (keys are short integer slices; no
+/// protection against adversarial collisions is needed for correctness, only speed).
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+}
 
 const EPS: f64 = f64::EPSILON;
 
@@ -49,38 +72,66 @@ pub struct MesInstance {
 }
 
 impl MesInstance {
-    /// Builds an instance from ballots given as (project, utility) lists (utility > 0).
-    pub fn from_utilities(
+    /// Builds an instance from ballots given as (project, utility) lists (items with utility 0
+    /// are dropped, a project listed twice counts once). Identical ballots form one group;
+    /// groups are numbered in order of first occurrence.
+    pub fn from_utilities<B>(
         cost: Vec<Money>,
         rank: Vec<usize>,
-        ballots: impl IntoIterator<Item = Vec<(usize, u64)>>,
-    ) -> MesInstance {
+        ballots: impl IntoIterator<Item = B>,
+    ) -> MesInstance
+    where
+        B: IntoIterator<Item = (usize, u64)>,
+    {
         let m = cost.len();
-        // Group identical ballots by sorting (no hashing of long ballots).
-        let mut all: Vec<Vec<(usize, u64)>> = ballots
-            .into_iter()
-            .map(|mut items| {
-                items.retain(|&(_, u)| u > 0);
-                items.sort_unstable();
-                items.dedup_by_key(|x| x.0);
-                items
-            })
-            .collect();
-        let n = all.len() as u64;
-        let mut order: Vec<usize> = (0..all.len()).collect();
-        order.sort_by(|&a, &b| all[a].cmp(&all[b]).then(a.cmp(&b)));
-        let mut group_members: Vec<Vec<usize>> = Vec::new();
-        let mut group_items: Vec<Vec<(usize, u64)>> = Vec::new();
-        for &bi in &order {
-            if group_items.last() != Some(&all[bi]) {
-                group_members.push(Vec::new());
-                group_items.push(std::mem::take(&mut all[bi]));
-            } else {
-                all[bi].clear();
+        // All ballots in one flat buffer (no allocation per ballot), each sorted by project.
+        let mut flat: Vec<(usize, u64)> = Vec::new();
+        let mut off: Vec<usize> = vec![0];
+        for b in ballots {
+            let start = flat.len();
+            flat.extend(b.into_iter().filter(|&(_, u)| u > 0));
+            let items = &mut flat[start..];
+            items.sort_unstable();
+            // Keep the first of equal projects (the smallest utility after sorting).
+            let mut w = 0;
+            for r in 0..items.len() {
+                if w == 0 || items[r].0 != items[w - 1].0 {
+                    items[w] = items[r];
+                    w += 1;
+                }
             }
-            group_members.last_mut().unwrap().push(bi);
+            flat.truncate(start + w);
+            off.push(flat.len());
         }
-        let mut supporters: Vec<Vec<(u32, u64)>> = vec![Vec::new(); m];
+        let n = (off.len() - 1) as u64;
+        // Group identical ballots with a hash map over the slices.
+        let mut index: HashMap<&[(usize, u64)], u32, BuildHasherDefault<FastHasher>> =
+            HashMap::with_capacity_and_hasher(n as usize, Default::default());
+        let mut group_members: Vec<Vec<usize>> = Vec::new();
+        let mut first_ballot: Vec<usize> = Vec::new();
+        for bi in 0..n as usize {
+            let items = &flat[off[bi]..off[bi + 1]];
+            let next = group_members.len() as u32;
+            let g = *index.entry(items).or_insert(next);
+            if g == next {
+                group_members.push(Vec::new());
+                first_ballot.push(bi);
+            }
+            group_members[g as usize].push(bi);
+        }
+        drop(index);
+        let group_items: Vec<Vec<(usize, u64)>> = first_ballot
+            .iter()
+            .map(|&bi| flat[off[bi]..off[bi + 1]].to_vec())
+            .collect();
+        let mut count = vec![0usize; m];
+        for items in &group_items {
+            for &(p, _) in items {
+                count[p] += 1;
+            }
+        }
+        let mut supporters: Vec<Vec<(u32, u64)>> =
+            count.iter().map(|&c| Vec::with_capacity(c)).collect();
         for (g, items) in group_items.iter().enumerate() {
             for &(p, u) in items {
                 supporters[p].push((g as u32, u));
@@ -316,44 +367,53 @@ impl<'a> Eval<'a> {
             }
             return Some(self.price_exact(k, None));
         }
-        // Water-filling: if nobody is below the flat price, done; else sort by money/utility.
+        // Water-filling by Newton steps from the flat price: the price function
+        // ρ ↦ Σ min(b, ρ·u) is concave and piecewise linear, so each step moves every supporter
+        // whose money/utility is at most the current ρ to X (pays all) and never overshoots.
+        // Usually two or three passes; after a few, sort what is left and walk it.
         let mut rho = c / den_all;
         let mut sum_x = 0.0;
-        let mut den = den_all;
         let mut n_x = 0usize;
-        if cand.iter().any(|x| x.0 <= rho) {
-            // Usually few supporters pay all they have: sort only those below twice the flat
-            // price, and the rest only if the price climbs past that.
-            let threshold = rho * 2.0;
-            let mut low = 0;
-            for i in 0..terms {
-                if cand[i].0 <= threshold {
-                    cand.swap(i, low);
-                    low += 1;
-                }
-            }
-            cand[..low].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            let mut sorted_all = low == terms;
-            while n_x < terms {
-                if n_x == low && !sorted_all {
-                    if rho <= threshold {
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            if passes > 6 {
+                cand[n_x..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                let mut den: f64 = cand[n_x..].iter().map(|x| x.1).sum();
+                while n_x < terms {
+                    let (ratio, wu, wb, _) = cand[n_x];
+                    if ratio > rho {
                         break;
                     }
-                    cand[low..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-                    sorted_all = true;
+                    sum_x += wb;
+                    den -= wu;
+                    n_x += 1;
+                    if den <= 0.0 {
+                        return Some(self.price_exact(k, None));
+                    }
+                    rho = (c - sum_x) / den;
                 }
-                let (ratio, wu, wb, _) = cand[n_x];
-                if ratio > rho {
-                    break;
-                }
-                sum_x += wb;
-                den -= wu;
-                n_x += 1;
-                if den <= 0.0 {
-                    return Some(self.price_exact(k, None));
-                }
-                rho = (c - sum_x) / den;
+                break;
             }
+            let mut moved = false;
+            let mut den = 0.0;
+            for i in n_x..terms {
+                if cand[i].0 <= rho {
+                    sum_x += cand[i].2;
+                    cand.swap(i, n_x);
+                    n_x += 1;
+                    moved = true;
+                } else {
+                    den += cand[i].1;
+                }
+            }
+            if !moved {
+                break;
+            }
+            if n_x == terms || den <= 0.0 {
+                return Some(self.price_exact(k, None));
+            }
+            rho = (c - sum_x) / den;
         }
         // Error bound: |F - F_f| <= W·δ + arithmetic; slope >= weight·utility of supporters
         // that are clearly not paying all they have.

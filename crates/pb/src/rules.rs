@@ -240,17 +240,15 @@ pub fn greedy_fill(e: &Election, tb: &TieBreak, already: &[usize], budget: Money
 pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
     let cost: Vec<Money> = e.projects.iter().map(|p| p.cost).collect();
     let points = e.vote_type.has_points();
+    let costs = &cost;
     let ballots = e.ballots.iter().map(|b| {
-        b.items
-            .iter()
-            .filter_map(|it| {
-                if points {
-                    (it.points > 0).then_some((it.project, it.points as u64))
-                } else {
-                    Some((it.project, cost[it.project]))
-                }
-            })
-            .collect::<Vec<_>>()
+        b.items.iter().filter_map(move |it| {
+            if points {
+                (it.points > 0).then_some((it.project, it.points as u64))
+            } else {
+                Some((it.project, costs[it.project]))
+            }
+        })
     });
     MesInstance::from_utilities(cost.clone(), tie_ranks(e, tb), ballots)
 }
