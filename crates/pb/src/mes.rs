@@ -19,9 +19,8 @@
 
 use crate::model::Money;
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, ToPrimitive, Zero};
+use num_traits::{ToPrimitive, Zero};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -69,6 +68,11 @@ pub struct MesInstance {
     /// Prefix sums of group ballot lengths (len = groups + 1).
     item_off: Vec<u32>,
     max_len: usize,
+    /// Per project: number of supporters (voters) and, when they all have the same utility,
+    /// that utility (always so with cost utilities). Gives the first round's prices in closed
+    /// form.
+    sup_weight: Vec<u128>,
+    uniform_u: Vec<Option<u64>>,
 }
 
 impl MesInstance {
@@ -137,7 +141,7 @@ impl MesInstance {
                 supporters[p].push((g as u32, u));
             }
         }
-        let weight = group_members.iter().map(|g| g.len() as u64).collect();
+        let weight: Vec<u64> = group_members.iter().map(|g| g.len() as u64).collect();
         let max_len = group_items.iter().map(|g| g.len()).max().unwrap_or(0);
         let mut item_off = Vec::with_capacity(group_items.len() + 1);
         let mut acc = 0u32;
@@ -146,6 +150,17 @@ impl MesInstance {
             acc += g.len() as u32;
             item_off.push(acc);
         }
+        let sup_weight = supporters
+            .iter()
+            .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
+            .collect();
+        let uniform_u = supporters
+            .iter()
+            .map(|sup| {
+                let u0 = sup.first()?.1;
+                sup.iter().all(|&(_, u)| u == u0).then_some(u0)
+            })
+            .collect();
         MesInstance {
             n,
             cost,
@@ -156,6 +171,8 @@ impl MesInstance {
             weight,
             item_off,
             max_len,
+            sup_weight,
+            uniform_u,
         }
     }
 
@@ -170,7 +187,23 @@ impl MesInstance {
 struct Price {
     f: f64,
     err: f64,
+    /// The exact price, not reduced to lowest terms (no gcd on the hot path).
     exact: Option<BigRational>,
+    /// When computed by an evaluation: `(N, D)` with exact price `N / (cd·D)` for the
+    /// evaluation's common denominator `cd` at that moment (prices are recomputed after every
+    /// payment, so `cd` has not changed when the price is paid).
+    raw: Option<(BigInt, u128)>,
+}
+
+impl Price {
+    fn zero() -> Price {
+        Price {
+            f: 0.0,
+            err: 0.0,
+            exact: Some(BigRational::zero()),
+            raw: Some((BigInt::zero(), 1)),
+        }
+    }
 }
 
 /// One MES run (or a forced replay) at a fixed endowment.
@@ -196,10 +229,49 @@ struct Eval<'a> {
     scratch: Vec<(f64, f64, f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
     in_x: Vec<bool>,
+    /// Scratch: groups that paid all they had in the current payment.
+    exhausted_scratch: Vec<u32>,
     exact_calls: usize,
 }
 
 const NOT: u32 = u32::MAX;
+
+/// Relative error bound of [`ratio_f64`]: the two truncations to 64 bits (2⁻⁶⁴ each), the
+/// two roundings to 53 bits and the division (2⁻⁵³ each) stay below 1.6·2⁻⁵², so 2·2⁻⁵².
+const RATIO_F64_ERR: f64 = 2.0 * EPS;
+
+/// A non-negative rational as `f64` within a relative error of [`RATIO_F64_ERR`], without
+/// big divisions (the numbers grow with the rounds, and this runs once per price).
+fn ratio_f64(r: &BigRational) -> f64 {
+    let (n, d) = (r.numer(), r.denom());
+    let (nb, db) = (n.bits(), d.bits());
+    if nb <= 53 && db <= 53 {
+        // Both exact in f64: one correctly rounded division.
+        return n.to_f64().unwrap_or(f64::MAX) / d.to_f64().unwrap_or(f64::MAX);
+    }
+    let top = |x: &BigInt, b: u64| -> (f64, i64) {
+        if b <= 64 {
+            (x.to_u64().unwrap_or(0) as f64, 0)
+        } else {
+            (
+                (x >> (b - 64) as usize).to_u64().unwrap_or(0) as f64,
+                (b - 64) as i64,
+            )
+        }
+    };
+    let (nf, ns) = top(n, nb);
+    let (df, ds) = top(d, db);
+    let mut q = nf / df;
+    // Scale by 2^(ns - ds) in steps that stay exact (no intermediate overflow/underflow for
+    // the magnitudes of prices).
+    let mut e = ns - ds;
+    while e != 0 {
+        let step = e.clamp(-1000, 1000);
+        q *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    q
+}
 
 impl<'a> Eval<'a> {
     fn new(inst: &'a MesInstance, e: &BigRational) -> Eval<'a> {
@@ -209,11 +281,11 @@ impl<'a> Eval<'a> {
             inst,
             e_f,
             delta: 2.0 * (inst.max_len as f64 + 8.0) * EPS * e_f,
-            prices: Vec::new(),
+            prices: Vec::with_capacity(inst.cost.len()),
             cd: e.denom().clone(),
             n_e: e.numer().clone(),
-            n_p: Vec::new(),
-            prices_f: Vec::new(),
+            n_p: Vec::with_capacity(inst.cost.len()),
+            prices_f: Vec::with_capacity(inst.cost.len()),
             pf: vec![(0, 0); inst.item_off[g] as usize],
             pf_len: vec![0; g],
             exhausted_at: vec![NOT; g],
@@ -221,6 +293,7 @@ impl<'a> Eval<'a> {
             coef: Vec::new(),
             scratch: Vec::new(),
             in_x: Vec::new(),
+            exhausted_scratch: Vec::new(),
             exact_calls: 0,
         }
     }
@@ -230,20 +303,21 @@ impl<'a> Eval<'a> {
         &self.pf[off..off + self.pf_len[g as usize] as usize]
     }
 
-    /// Records the exact price of a new round, keeping one common denominator.
-    fn push_price(&mut self, rho: &BigRational) {
-        let g = self.cd.gcd(rho.denom());
-        let f = rho.denom() / &g;
-        let old_over_g = &self.cd / &g;
-        if !f.is_one() {
+    /// Records the exact price `n / (cd·d)` of a new round, keeping one common denominator
+    /// (the product of the rounds' `d`; no gcd is taken: growing numbers are cheaper than
+    /// reducing them every round).
+    fn push_price(&mut self, n: &BigInt, d: u128) {
+        let rho = BigRational::new_raw(n.clone(), &self.cd * BigInt::from(d));
+        if d != 1 {
+            let f = BigInt::from(d);
             self.cd *= &f;
             self.n_e *= &f;
             for x in self.n_p.iter_mut() {
                 *x *= &f;
             }
         }
-        self.n_p.push(rho.numer() * old_over_g);
-        self.prices.push(rho.clone());
+        self.n_p.push(n.clone());
+        self.prices.push(rho);
     }
 
     /// Exact money of one group, times `cd`.
@@ -256,11 +330,6 @@ impl<'a> Eval<'a> {
             b -= &self.n_p[r as usize] * BigInt::from(u);
         }
         b
-    }
-
-    /// Exact money of one group.
-    fn budget_exact(&self, g: u32) -> BigRational {
-        BigRational::new(self.budget_num(g), self.cd.clone())
     }
 
     /// Whether group `g` (not exhausted) has at most `rho·u` (pays all it has).
@@ -300,6 +369,36 @@ impl<'a> Eval<'a> {
         w * self.delta + 2.0 * (terms as f64 + 2.0) * EPS * w * self.e_f
     }
 
+    /// The least price of project `k` before any payment, in closed form when all its
+    /// supporters have the same utility `u`: everyone has the endowment `E`, so the project is
+    /// affordable iff `W·E ≥ cost` (W supporters) and then each pays `cost/W`, `ρ = cost/(W·u)`.
+    fn price_first_round(&mut self, k: usize) -> Option<Price> {
+        debug_assert!(self.prices.is_empty());
+        let inst = self.inst;
+        let Some(u) = inst.uniform_u[k] else {
+            return self.price(k);
+        };
+        let cost = inst.cost[k];
+        if cost == 0 {
+            return Some(Price::zero());
+        }
+        let w = inst.sup_weight[k];
+        // W·E >= cost with E = n_e/cd.
+        if &self.n_e * BigInt::from(w) < BigInt::from(cost) * &self.cd {
+            return None;
+        }
+        let d = w * u as u128;
+        let num = BigInt::from(cost) * &self.cd;
+        let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(d));
+        let f = ratio_f64(&rho);
+        Some(Price {
+            f,
+            err: RATIO_F64_ERR * f,
+            exact: Some(rho),
+            raw: Some((num, d)),
+        })
+    }
+
     /// The least price of project `k`, or `None` if its supporters cannot afford it.
     fn price(&mut self, k: usize) -> Option<Price> {
         let inst = self.inst;
@@ -309,11 +408,7 @@ impl<'a> Eval<'a> {
         }
         let cost = inst.cost[k];
         if cost == 0 {
-            return Some(Price {
-                f: 0.0,
-                err: 0.0,
-                exact: Some(BigRational::zero()),
-            });
+            return Some(Price::zero());
         }
         let c = cost as f64;
         // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
@@ -440,6 +535,7 @@ impl<'a> Eval<'a> {
             f: rho,
             err,
             exact: None,
+            raw: None,
         })
     }
 
@@ -451,11 +547,7 @@ impl<'a> Eval<'a> {
         let inst = self.inst;
         let sup = &inst.supporters[k];
         if inst.cost[k] == 0 {
-            return Price {
-                f: 0.0,
-                err: 0.0,
-                exact: Some(BigRational::zero()),
-            };
+            return Price::zero();
         }
         let cost_n = BigInt::from(inst.cost[k]) * &self.cd;
         self.in_x.clear();
@@ -486,23 +578,27 @@ impl<'a> Eval<'a> {
             BigInt::zero()
         };
         let mut rho;
+        let mut raw: (BigInt, u128);
         loop {
             if den == 0 {
                 // Everybody pays all they have: the price is the largest money/utility.
-                let mut best = BigRational::zero();
+                let mut best: (BigInt, u128) = (BigInt::zero(), 1);
                 for &(g, u) in sup {
                     if self.exhausted_at[g as usize] == NOT {
-                        let r = self.budget_exact(g) / BigInt::from(u);
-                        if r > best {
-                            best = r;
+                        let b = self.budget_num(g);
+                        // b/u > best.0/best.1
+                        if &b * BigInt::from(best.1) > &best.0 * BigInt::from(u) {
+                            best = (b, u as u128);
                         }
                     }
                 }
-                rho = best;
+                rho = BigRational::new_raw(best.0.clone(), &self.cd * BigInt::from(best.1));
+                raw = best;
                 break;
             }
-            rho = BigRational::new(&cost_n - &sum_x, &self.cd * BigInt::from(den));
-            let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+            raw = (&cost_n - &sum_x, den);
+            rho = BigRational::new_raw(raw.0.clone(), &self.cd * BigInt::from(den));
+            let rho_f = ratio_f64(&rho);
             let mut changed = false;
             for (i, &(g, u)) in sup.iter().enumerate() {
                 if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
@@ -531,27 +627,33 @@ impl<'a> Eval<'a> {
             sum_x = self.sum_num(k, |i| in_x[i]);
             self.in_x = in_x;
         }
+        let f = ratio_f64(&rho);
         Price {
-            f: rho.to_f64().unwrap_or(f64::MAX),
-            err: 0.0,
+            f,
+            err: RATIO_F64_ERR * f,
             exact: Some(rho),
+            raw: Some(raw),
         }
     }
 
     fn ensure_exact(&mut self, k: usize, p: &mut Price) {
-        if p.exact.is_none() {
+        if p.raw.is_none() {
             let hint = p.f.is_finite().then_some(p.f);
             *p = self.price_exact(k, hint);
         }
     }
 
-    /// Supporters of `k` pay at the exact price `rho`.
-    fn pay(&mut self, k: usize, rho: &BigRational) {
+    /// Supporters of `k` pay at the exact price of `p` (computed by this evaluation since
+    /// its last payment).
+    fn pay(&mut self, k: usize, p: &Price) -> BigRational {
         let inst = self.inst;
+        let rho = p.exact.as_ref().expect("exact price");
+        let (n, d) = p.raw.as_ref().expect("price of this evaluation");
         let round = self.prices.len() as u32;
-        let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+        let rho_f = ratio_f64(rho);
         self.prices_f.push(rho_f);
-        let mut exhausted = Vec::new();
+        let mut exhausted = std::mem::take(&mut self.exhausted_scratch);
+        exhausted.clear();
         for &(g, u) in &inst.supporters[k] {
             let gi = g as usize;
             if self.exhausted_at[gi] != NOT {
@@ -577,10 +679,12 @@ impl<'a> Eval<'a> {
                 self.b_f[gi] = (b - share).max(0.0);
             }
         }
-        self.push_price(rho);
-        for g in exhausted {
+        self.push_price(n, *d);
+        for &g in &exhausted {
             self.exhausted_at[g as usize] = round;
         }
+        self.exhausted_scratch = exhausted;
+        self.prices.last().unwrap().clone()
     }
 }
 
@@ -607,6 +711,15 @@ impl PartialOrd for Cand {
     }
 }
 
+/// Exact comparison of two non-negative rationals with positive denominators, reduced or not
+/// (cross-multiplication).
+fn cmp_ratio(a: &BigRational, b: &BigRational) -> Ordering {
+    if a.denom() == b.denom() {
+        return a.numer().cmp(b.numer());
+    }
+    (a.numer() * b.denom()).cmp(&(b.numer() * a.denom()))
+}
+
 /// Compares `(price, rank)` pairs; exact when the float intervals overlap.
 fn cmp_price(
     ev: &mut Eval,
@@ -626,7 +739,7 @@ fn cmp_price(
     ev.ensure_exact(b_project, b);
     let ea = pa.exact.as_ref().unwrap();
     let eb = b.exact.as_ref().unwrap();
-    ea.cmp(eb).then(ev.inst.rank[ka].cmp(&b_rank))
+    cmp_ratio(ea, eb).then(ev.inst.rank[ka].cmp(&b_rank))
 }
 
 /// Like [`cmp_price`] against a fixed exact price from another run.
@@ -639,10 +752,7 @@ fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price
         return Ordering::Greater;
     }
     ev.ensure_exact(ka, pa);
-    pa.exact
-        .as_ref()
-        .unwrap()
-        .cmp(b.exact.as_ref().unwrap())
+    cmp_ratio(pa.exact.as_ref().unwrap(), b.exact.as_ref().unwrap())
         .then(ev.inst.rank[ka].cmp(&b_rank))
 }
 
@@ -663,6 +773,13 @@ pub struct MesRun {
 }
 
 impl MesRun {
+    /// Reduces the chosen prices to lowest terms.
+    pub(crate) fn reduce_prices(&mut self) {
+        for (_, rho) in self.chosen.iter_mut() {
+            *rho = BigRational::new(rho.numer().clone(), rho.denom().clone());
+        }
+    }
+
     /// Total cost of the chosen projects.
     pub fn total_cost(&self, inst: &MesInstance) -> Money {
         self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
@@ -687,14 +804,21 @@ impl MesRun {
     }
 }
 
-/// Runs MES at the given endowment (base units per voter).
+/// Runs MES at the given endowment (base units per voter). Prices in lowest terms.
 pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
+    let mut run = mes_run_raw(inst, endowment);
+    run.reduce_prices();
+    run
+}
+
+/// [`mes_run`] with the prices not reduced to lowest terms (equal as numbers; cheaper).
+pub(crate) fn mes_run_raw(inst: &MesInstance, endowment: &BigRational) -> MesRun {
     let mut ev = Eval::new(inst, endowment);
     let m = inst.cost.len();
     let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
     let mut fresh: Vec<Option<Price>> = vec![None; m];
     for (k, slot) in fresh.iter_mut().enumerate() {
-        if let Some(p) = ev.price(k) {
+        if let Some(p) = ev.price_first_round(k) {
             heap.push(Reverse(Cand {
                 lb: p.f - p.err,
                 rank: inst.rank[k],
@@ -747,12 +871,11 @@ pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
         }
         let Some((k, mut p)) = best else { break };
         ev.ensure_exact(k, &mut p);
-        let rho = p.exact.unwrap();
         // Prices computed before this payment are stale (only lower bounds now).
         for f in fresh.iter_mut() {
             *f = None;
         }
-        ev.pay(k, &rho);
+        let rho = ev.pay(k, &p);
         chosen.push((k, rho));
     }
     MesRun {
@@ -793,6 +916,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             f: bar_f,
             err: 4.0 * EPS * bar_f.abs(),
             exact: Some(rho_a.clone()),
+            raw: None,
         };
         let bar_rank = inst.rank[j];
         let mut pushback = Vec::new();
@@ -826,7 +950,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             return false;
         };
         ev.ensure_exact(j, &mut pj);
-        ev.pay(j, pj.exact.as_ref().unwrap());
+        ev.pay(j, &pj);
     }
     while let Some(Reverse(top)) = heap.pop() {
         if !done[top.project] && ev.price(top.project).is_some() {

@@ -36,7 +36,7 @@
 //! little. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection adds a
 //! logarithmic number of certifications per change).
 
-use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
+use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run, mes_run_raw};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -278,7 +278,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let t_max: u64 = e.budget / e.unit();
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
-    let mut best = mes_run(inst, &e0);
+    let mut best = mes_run_raw(inst, &e0);
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
     // each certification that gains nothing, wait twice as many steps before the next one.
@@ -323,7 +323,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             break;
         }
         let next = ok + 1;
-        let run = mes_run(inst, &at(next));
+        let run = mes_run_raw(inst, &at(next));
         stats.runs += 1;
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
@@ -333,6 +333,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         t = next;
     }
     stats.steps = t;
+    best.reduce_prices();
     (best, stats)
 }
 
