@@ -735,6 +735,7 @@ fn cmp_price(
     if pa.f - pa.err > b.f + b.err {
         return Ordering::Greater;
     }
+    ev.exact_calls += 1;
     ev.ensure_exact(ka, pa);
     ev.ensure_exact(b_project, b);
     let ea = pa.exact.as_ref().unwrap();
@@ -751,6 +752,7 @@ fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price
     if pa.f - pa.err > b.f + b.err {
         return Ordering::Greater;
     }
+    ev.exact_calls += 1;
     ev.ensure_exact(ka, pa);
     cmp_ratio(pa.exact.as_ref().unwrap(), b.exact.as_ref().unwrap())
         .then(ev.inst.rank[ka].cmp(&b_rank))
@@ -768,7 +770,7 @@ pub struct MesRun {
     pf_len: Vec<u32>,
     /// Per group: the round in which it paid all it had left, if any.
     pub exhausted_at: Vec<Option<u32>>,
-    /// Number of exact (rational) price computations.
+    /// Number of exact (rational) price computations and comparisons.
     pub exact_calls: usize,
 }
 
@@ -989,6 +991,41 @@ mod tests {
         let pay = run.group_payments(&i, g3);
         assert_eq!(pay, vec![(1, BigRational::new(5.into(), 2.into()))]);
         assert_eq!(run.total_cost(&i), 9);
+    }
+
+    #[test]
+    fn ratio_f64_is_within_its_error_bound() {
+        // Large numerators and denominators like those of late rounds, against num-rational's
+        // conversion (and small ones, where the division is correctly rounded).
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for bits in [10u32, 50, 53, 54, 64, 65, 200, 1500, 4000] {
+            for _ in 0..50 {
+                let mk = |next: &mut dyn FnMut() -> u64, b: u32| {
+                    let mut v = BigInt::from(next() | 1);
+                    while v.bits() < b as u64 {
+                        v = (v << 64u32) + BigInt::from(next());
+                    }
+                    let extra = v.bits().saturating_sub(b as u64) as usize;
+                    v >> extra
+                };
+                let n = mk(&mut next, bits);
+                let shrink = (next() % 40) as u32;
+                let d = mk(&mut next, bits.saturating_sub(shrink).max(1));
+                let r = BigRational::new_raw(n, d);
+                let want = r.to_f64().unwrap();
+                let got = ratio_f64(&r);
+                assert!(
+                    (got - want).abs() <= RATIO_F64_ERR * want,
+                    "{bits} bits: {got} vs {want}"
+                );
+            }
+        }
     }
 
     #[test]
