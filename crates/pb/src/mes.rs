@@ -64,6 +64,8 @@ pub struct MesInstance {
     pub group_items: Vec<Vec<(usize, u64)>>,
     /// Per project: (group, utility) of its supporters.
     pub supporters: Vec<Vec<(u32, u64)>>,
+    /// The same with the utility as `f64` (the float filter's hot loop).
+    supporters_f: Vec<Vec<(u32, f64)>>,
     weight: Vec<u64>,
     /// Prefix sums of group ballot lengths (len = groups + 1).
     item_off: Vec<u32>,
@@ -161,6 +163,10 @@ impl MesInstance {
                 sup.iter().all(|&(_, u)| u == u0).then_some(u0)
             })
             .collect();
+        let supporters_f = supporters
+            .iter()
+            .map(|sup| sup.iter().map(|&(g, u)| (g, u as f64)).collect())
+            .collect();
         MesInstance {
             n,
             cost,
@@ -168,6 +174,7 @@ impl MesInstance {
             group_members,
             group_items,
             supporters,
+            supporters_f,
             weight,
             item_off,
             max_len,
@@ -224,7 +231,8 @@ struct Eval<'a> {
     pf: Vec<(u32, u64)>,
     pf_len: Vec<u32>,
     exhausted_at: Vec<u32>,
-    b_f: Vec<f64>,
+    /// Per group: (money as f64, or -1 once exhausted; number of voters as f64).
+    b_f: Vec<(f64, f64)>,
     coef: Vec<u128>,
     scratch: Vec<(f64, f64, f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
@@ -289,7 +297,7 @@ impl<'a> Eval<'a> {
             pf: vec![(0, 0); inst.item_off[g] as usize],
             pf_len: vec![0; g],
             exhausted_at: vec![NOT; g],
-            b_f: vec![e_f; g],
+            b_f: inst.weight.iter().map(|&w| (e_f, w as f64)).collect(),
             coef: Vec::new(),
             scratch: Vec::new(),
             in_x: Vec::new(),
@@ -417,13 +425,11 @@ impl<'a> Eval<'a> {
         let mut total = 0.0;
         let mut w_all = 0.0;
         let mut den_all = 0.0;
-        for &(g, u) in sup {
-            if self.exhausted_at[g as usize] != NOT {
-                continue;
+        for &(g, uf) in &inst.supporters_f[k] {
+            let (b, w) = self.b_f[g as usize];
+            if b < 0.0 {
+                continue; // exhausted
             }
-            let w = inst.weight[g as usize] as f64;
-            let b = self.b_f[g as usize];
-            let uf = u as f64;
             total += w * b;
             w_all += w;
             den_all += w * uf;
@@ -511,14 +517,13 @@ impl<'a> Eval<'a> {
             rho = (c - sum_x) / den;
         }
         // Error bound: |F - F_f| <= W·δ + arithmetic; slope >= weight·utility of supporters
-        // that are clearly not paying all they have.
+        // that are clearly not paying all they have (all of them have ratio > ρ, so they are
+        // among cand[n_x..]).
         let tol_rel = 1e-6;
+        let delta = self.delta;
         let mut den_safe = 0.0;
-        for &(ratio, wu, _, uf) in cand.iter() {
-            if ratio <= rho {
-                continue;
-            }
-            if (ratio - rho) * uf > self.delta + uf * rho * tol_rel {
+        for &(ratio, wu, _, uf) in &cand[n_x..] {
+            if (ratio - rho) * uf > delta + uf * rho * tol_rel {
                 den_safe += wu;
             }
         }
@@ -561,7 +566,7 @@ impl<'a> Eval<'a> {
             let wu = inst.weight[g as usize] as u128 * u as u128;
             if let Some(h) = hint {
                 let share = h * u as f64;
-                if self.b_f[g as usize] < share * (1.0 - 1e-6) - self.delta {
+                if self.b_f[g as usize].0 < share * (1.0 - 1e-6) - self.delta {
                     self.in_x[i] = true;
                     any_x = true;
                     continue;
@@ -604,7 +609,7 @@ impl<'a> Eval<'a> {
                 if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
                     continue;
                 }
-                let b = self.b_f[g as usize];
+                let b = self.b_f[g as usize].0;
                 let share = rho_f * u as f64;
                 let margin = self.delta + 4.0 * EPS * share.abs();
                 let pays_all = if b < share - margin {
@@ -659,7 +664,7 @@ impl<'a> Eval<'a> {
             if self.exhausted_at[gi] != NOT {
                 continue;
             }
-            let b = self.b_f[gi];
+            let b = self.b_f[gi].0;
             let share = rho_f * u as f64;
             let margin = self.delta + 4.0 * EPS * share.abs();
             let pays_all = if b < share - margin {
@@ -671,12 +676,12 @@ impl<'a> Eval<'a> {
             };
             if pays_all {
                 exhausted.push(g);
-                self.b_f[gi] = 0.0;
+                self.b_f[gi].0 = -1.0;
             } else {
                 let slot = self.inst.item_off[gi] as usize + self.pf_len[gi] as usize;
                 self.pf[slot] = (round, u);
                 self.pf_len[gi] += 1;
-                self.b_f[gi] = (b - share).max(0.0);
+                self.b_f[gi].0 = (b - share).max(0.0);
             }
         }
         self.push_price(n, *d);
