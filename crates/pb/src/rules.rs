@@ -260,7 +260,8 @@ pub struct Add1Stats {
     pub runs: usize,
     /// Number of forced evaluations used to certify stretches of endowments.
     pub certifications: usize,
-    /// The endowment increase (currency units per voter) of the returned run.
+    /// The endowment increase (currency units per voter) of the returned run: the last step
+    /// whose outcome fits the budget (`over_budget_at - 1`, or the bound).
     pub steps: u64,
     /// The first step found whose outcome costs more than the budget (every step from
     /// `steps` up to this one minus one has the returned outcome); `None` if the bound
@@ -281,9 +282,11 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut best = mes_run_raw(inst, &e0);
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
-    // each certification that gains nothing, wait twice as many steps before the next one.
+    // each certification that saves fewer runs than it cost, wait twice as many steps before
+    // the next one.
     let mut backoff = 0u32;
     let mut wait = 0u64;
+    let mut last_fit;
     loop {
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
@@ -293,6 +296,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         if !certify_now {
             wait -= 1;
         }
+        let certs_before = stats.certifications;
         while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
@@ -316,9 +320,17 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             }
         }
         if certify_now {
-            backoff = if ok > t { 0 } else { (backoff + 1).min(12) };
+            // Worth it when the certified stretch saved more MES runs than the forced
+            // evaluations it took (each costs about one run).
+            let spent = (stats.certifications - certs_before) as u64;
+            backoff = if ok - t > spent {
+                0
+            } else {
+                (backoff + 1).min(12)
+            };
             wait = (1u64 << backoff) - 1;
         }
+        last_fit = ok;
         if ok >= t_max {
             break;
         }
@@ -331,6 +343,14 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         }
         best = run;
         t = next;
+    }
+    // `best` (run at step t) is certified to be the run at every step up to `last_fit`; report
+    // the run at the last step that fits, so that the payments (the certificate) do not depend
+    // on how the stretch happened to be certified.
+    if last_fit > t {
+        best = mes_run_raw(inst, &at(last_fit));
+        stats.runs += 1;
+        t = last_fit;
     }
     stats.steps = t;
     best.reduce_prices();
@@ -563,6 +583,11 @@ mod tests {
         );
         // and the step where Add1 stopped really is over budget, the one before it not.
         let stop = stats.over_budget_at.expect("stops before the bound");
+        assert_eq!(
+            stats.steps,
+            stop - 1,
+            "the run at the last fitting step is reported"
+        );
         let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(inst.n));
         let at = |t: u64| &e0 + BigRational::from_integer(BigInt::from(t));
         assert!(mes_run(&inst, &at(stop)).total_cost(&inst) > e.budget);
