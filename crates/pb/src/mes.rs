@@ -95,7 +95,14 @@ impl MesInstance {
         let mut off: Vec<usize> = vec![0];
         for b in ballots {
             let start = flat.len();
-            flat.extend(b.into_iter().filter(|&(_, u)| u > 0));
+            let it = b.into_iter();
+            let (lo, hi) = it.size_hint();
+            flat.reserve(hi.unwrap_or(lo));
+            for (p, u) in it {
+                if u > 0 {
+                    flat.push((p, u));
+                }
+            }
             let items = &mut flat[start..];
             items.sort_unstable();
             // Keep the first of equal projects (the smallest utility after sorting).
@@ -113,16 +120,23 @@ impl MesInstance {
         // Group identical ballots with a hash map over the slices.
         let mut index: HashMap<&[(usize, u64)], u32, BuildHasherDefault<FastHasher>> =
             HashMap::with_capacity_and_hasher(n as usize, Default::default());
-        let mut group_members: Vec<Vec<usize>> = Vec::new();
         let mut first_ballot: Vec<usize> = Vec::new();
+        let mut group_of: Vec<u32> = Vec::with_capacity(n as usize);
+        let mut size: Vec<usize> = Vec::new();
         for bi in 0..n as usize {
             let items = &flat[off[bi]..off[bi + 1]];
-            let next = group_members.len() as u32;
+            let next = first_ballot.len() as u32;
             let g = *index.entry(items).or_insert(next);
             if g == next {
-                group_members.push(Vec::new());
                 first_ballot.push(bi);
+                size.push(0);
             }
+            size[g as usize] += 1;
+            group_of.push(g);
+        }
+        let mut group_members: Vec<Vec<usize>> =
+            size.iter().map(|&c| Vec::with_capacity(c)).collect();
+        for (bi, &g) in group_of.iter().enumerate() {
             group_members[g as usize].push(bi);
         }
         drop(index);
@@ -768,7 +782,9 @@ fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price
 pub struct MesRun {
     /// Endowment per voter, base units.
     pub endowment: BigRational,
-    /// Chosen projects in order, with the exact price per unit of utility.
+    /// Chosen projects in order, with the exact price per unit of utility (not necessarily in
+    /// lowest terms: reducing big fractions every round costs more than it saves; arithmetic
+    /// and comparisons on them are exact either way).
     pub chosen: Vec<(usize, BigRational)>,
     /// Per group (slots from `item_off[g]`): rounds in which it paid its full share `ρ·u`.
     pf: Vec<(u32, u64)>,
@@ -780,13 +796,6 @@ pub struct MesRun {
 }
 
 impl MesRun {
-    /// Reduces the chosen prices to lowest terms.
-    pub(crate) fn reduce_prices(&mut self) {
-        for (_, rho) in self.chosen.iter_mut() {
-            *rho = BigRational::new(rho.numer().clone(), rho.denom().clone());
-        }
-    }
-
     /// Total cost of the chosen projects.
     pub fn total_cost(&self, inst: &MesInstance) -> Money {
         self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
@@ -811,15 +820,8 @@ impl MesRun {
     }
 }
 
-/// Runs MES at the given endowment (base units per voter). Prices in lowest terms.
+/// Runs MES at the given endowment (base units per voter).
 pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
-    let mut run = mes_run_raw(inst, endowment);
-    run.reduce_prices();
-    run
-}
-
-/// [`mes_run`] with the prices not reduced to lowest terms (equal as numbers; cheaper).
-pub(crate) fn mes_run_raw(inst: &MesInstance, endowment: &BigRational) -> MesRun {
     let mut ev = Eval::new(inst, endowment);
     let m = inst.cost.len();
     let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();

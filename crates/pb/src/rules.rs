@@ -36,7 +36,7 @@
 //! little. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection adds a
 //! logarithmic number of certifications per change).
 
-use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run, mes_run_raw};
+use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -279,7 +279,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let t_max: u64 = e.budget / e.unit();
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
-    let mut best = mes_run_raw(inst, &e0);
+    let mut best = mes_run(inst, &e0);
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
     // each certification that saves fewer runs than it cost, wait twice as many steps before
@@ -335,7 +335,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             break;
         }
         let next = ok + 1;
-        let run = mes_run_raw(inst, &at(next));
+        let run = mes_run(inst, &at(next));
         stats.runs += 1;
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
@@ -348,12 +348,11 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     // the run at the last step that fits, so that the payments (the certificate) do not depend
     // on how the stretch happened to be certified.
     if last_fit > t {
-        best = mes_run_raw(inst, &at(last_fit));
+        best = mes_run(inst, &at(last_fit));
         stats.runs += 1;
         t = last_fit;
     }
     stats.steps = t;
-    best.reduce_prices();
     (best, stats)
 }
 
