@@ -237,9 +237,9 @@ struct Eval<'a> {
     /// Common denominator of the endowment and all prices.
     cd: BigInt,
     /// Endowment times `cd`.
-    n_e: BigInt,
+    n_e: Nat,
     /// Price of each round times `cd`.
-    n_p: Vec<BigInt>,
+    n_p: Vec<Nat>,
     prices_f: Vec<f64>,
     /// Per group (slots at `inst.item_off[g]..`): rounds it paid its full share in.
     pf: Vec<(u32, u64)>,
@@ -257,6 +257,98 @@ struct Eval<'a> {
 }
 
 const NOT: u32 = u32::MAX;
+
+/// A natural number as little-endian 64-bit limbs: the exact state's numerators, which only
+/// ever get multiplied by word-sized factors and summed with word-sized weights, done in place
+/// without the allocations of general big-integer arithmetic.
+#[derive(Debug, Clone, Default)]
+struct Nat(Vec<u64>);
+
+impl Nat {
+    /// From a non-negative big integer.
+    fn from_big(x: &BigInt) -> Nat {
+        debug_assert!(x.sign() != num_bigint::Sign::Minus);
+        Nat(x.to_u64_digits().1)
+    }
+
+    fn to_big(&self) -> BigInt {
+        let mut digits: Vec<u32> = Vec::with_capacity(self.0.len() * 2);
+        for &l in &self.0 {
+            digits.push(l as u32);
+            digits.push((l >> 32) as u32);
+        }
+        BigInt::from(num_bigint::BigUint::new(digits))
+    }
+
+    /// `self += x·c·2^(64·shift)`.
+    fn add_mul_u64(&mut self, x: &[u64], c: u64, shift: usize) {
+        if c == 0 || x.is_empty() {
+            return;
+        }
+        let need = x.len() + shift + 1;
+        if self.0.len() < need {
+            self.0.resize(need, 0);
+        }
+        let mut carry: u128 = 0;
+        for (i, &xi) in x.iter().enumerate() {
+            // At most (2^64-1) + (2^64-1)^2 + (2^64-1) = 2^128 - 1: no overflow.
+            let t = self.0[i + shift] as u128 + xi as u128 * c as u128 + carry;
+            self.0[i + shift] = t as u64;
+            carry = t >> 64;
+        }
+        let mut j = x.len() + shift;
+        while carry != 0 {
+            if j == self.0.len() {
+                self.0.push(0);
+            }
+            let t = self.0[j] as u128 + carry;
+            self.0[j] = t as u64;
+            carry = t >> 64;
+            j += 1;
+        }
+    }
+
+    /// `self += x·c`.
+    fn add_mul_small(&mut self, x: &Nat, c: u128) {
+        self.add_mul_u64(&x.0, c as u64, 0);
+        self.add_mul_u64(&x.0, (c >> 64) as u64, 1);
+    }
+
+    /// `self *= d`.
+    fn mul_small_assign(&mut self, d: u128) {
+        if d >> 64 == 0 {
+            let d = d as u64 as u128;
+            let mut carry: u128 = 0;
+            for l in self.0.iter_mut() {
+                let t = *l as u128 * d + carry;
+                *l = t as u64;
+                carry = t >> 64;
+            }
+            if carry != 0 {
+                self.0.push(carry as u64);
+            }
+        } else {
+            let mut out = Nat(Vec::with_capacity(self.0.len() + 3));
+            out.add_mul_small(self, d);
+            *self = out;
+        }
+    }
+
+    /// `self -= x`; requires `self >= x` (money never goes below zero).
+    fn sub_assign(&mut self, x: &Nat) {
+        let mut borrow = false;
+        let n = self.0.len();
+        for i in 0..n {
+            let xi = x.0.get(i).copied().unwrap_or(0);
+            let (d1, b1) = self.0[i].overflowing_sub(xi);
+            let (d2, b2) = d1.overflowing_sub(borrow as u64);
+            self.0[i] = d2;
+            borrow = b1 || b2;
+        }
+        let rest_zero = x.0.iter().skip(n).all(|&l| l == 0);
+        assert!(!borrow && rest_zero, "exact money became negative");
+    }
+}
 
 /// Relative error bound of [`ratio_f64`]: the two truncations to 64 bits (2⁻⁶⁴ each), the
 /// two roundings to 53 bits and the division (2⁻⁵³ each) stay below 1.6·2⁻⁵², so 2·2⁻⁵².
@@ -305,7 +397,7 @@ impl<'a> Eval<'a> {
             delta: 2.0 * (inst.max_len as f64 + 8.0) * EPS * e_f,
             prices: Vec::with_capacity(inst.cost.len()),
             cd: e.denom().clone(),
-            n_e: e.numer().clone(),
+            n_e: Nat::from_big(e.numer()),
             n_p: Vec::with_capacity(inst.cost.len()),
             prices_f: Vec::with_capacity(inst.cost.len()),
             pf: vec![(0, 0); inst.item_off[g] as usize],
@@ -331,14 +423,13 @@ impl<'a> Eval<'a> {
     fn push_price(&mut self, n: &BigInt, d: u128) {
         let rho = BigRational::new_raw(n.clone(), &self.cd * BigInt::from(d));
         if d != 1 {
-            let f = BigInt::from(d);
-            self.cd *= &f;
-            self.n_e *= &f;
+            self.cd *= BigInt::from(d);
+            self.n_e.mul_small_assign(d);
             for x in self.n_p.iter_mut() {
-                *x *= &f;
+                x.mul_small_assign(d);
             }
         }
-        self.n_p.push(n.clone());
+        self.n_p.push(Nat::from_big(n));
         self.prices.push(rho);
     }
 
@@ -347,11 +438,13 @@ impl<'a> Eval<'a> {
         if self.exhausted_at[g as usize] != NOT {
             return BigInt::zero();
         }
-        let mut b = self.n_e.clone();
+        let mut spent = Nat::default();
         for &(r, u) in self.paid(g) {
-            b -= &self.n_p[r as usize] * BigInt::from(u);
+            spent.add_mul_small(&self.n_p[r as usize], u as u128);
         }
-        b
+        let mut b = self.n_e.clone();
+        b.sub_assign(&spent);
+        b.to_big()
     }
 
     /// Whether group `g` (not exhausted) has at most `rho·u` (pays all it has).
@@ -377,13 +470,16 @@ impl<'a> Eval<'a> {
                 self.coef[r as usize] += w * u as u128;
             }
         }
-        let mut s = &self.n_e * BigInt::from(w_total);
+        let mut spent = Nat::default();
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
-                s -= &self.n_p[r] * BigInt::from(c);
+                spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        s
+        let mut s = Nat::default();
+        s.add_mul_small(&self.n_e, w_total);
+        s.sub_assign(&spent);
+        s.to_big()
     }
 
     /// Error bound of a float sum of `terms` group budgets of total weight `w`.
@@ -406,7 +502,7 @@ impl<'a> Eval<'a> {
         }
         let w = inst.sup_weight[k];
         // W·E >= cost with E = n_e/cd.
-        if &self.n_e * BigInt::from(w) < BigInt::from(cost) * &self.cd {
+        if self.n_e.to_big() * BigInt::from(w) < BigInt::from(cost) * &self.cd {
             return None;
         }
         let d = w * u as u128;
@@ -1031,6 +1127,44 @@ mod tests {
                     (got - want).abs() <= RATIO_F64_ERR * want,
                     "{bits} bits: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn nat_matches_bigint() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200 {
+            let mut a = Nat::from_big(&BigInt::from(next()));
+            let mut big = a.to_big();
+            let mut spent = Nat::default();
+            let mut spent_big = BigInt::zero();
+            for _ in 0..6 {
+                // Factors below and above 2^64.
+                let d = if next() % 3 == 0 {
+                    (next() as u128) << 20 | 1
+                } else {
+                    (next() >> 30) as u128 + 1
+                };
+                a.mul_small_assign(d);
+                big *= BigInt::from(d);
+                assert_eq!(a.to_big(), big);
+                let c = (next() >> 40) as u128;
+                let part = Nat::from_big(&(&big / BigInt::from(7u32)));
+                spent.add_mul_small(&part, c % 7);
+                spent_big += part.to_big() * BigInt::from(c % 7);
+                assert_eq!(spent.to_big(), spent_big);
+            }
+            let mut left = a.clone();
+            if spent_big <= big {
+                left.sub_assign(&spent);
+                assert_eq!(left.to_big(), &big - &spent_big);
             }
         }
     }
