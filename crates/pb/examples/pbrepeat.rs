@@ -9,6 +9,7 @@ fn main() {
         let parsed = pb::read_file(std::path::Path::new(f)).unwrap();
         let e = &parsed.election;
         let t = std::time::Instant::now();
+        let c0 = cpu_ns();
         let mut o = None;
         for _ in 0..repeat {
             o = Some(pb::tally(e, rule, &pb::TieBreak::default()));
@@ -19,8 +20,9 @@ fn main() {
             .iter()
             .map(|&p| e.projects[p].id.as_str())
             .collect();
+        let cpu = (cpu_ns() - c0) as f64 / 1e6 / repeat as f64;
         println!(
-            "{} {:.3} ms {} {:?} {:?}",
+            "{} {:.3} ms {} {:?} {:?} cpu_ms={cpu:.3}",
             std::path::Path::new(f)
                 .file_name()
                 .unwrap()
@@ -60,4 +62,12 @@ pub fn parts(e: &pb::Election, repeat: u32) {
         inst.groups(),
         inst.cost.len()
     );
+}
+
+/// CPU time of this thread in nanoseconds (Linux schedstat), 0 if unavailable.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

@@ -227,6 +227,24 @@ impl Price {
     }
 }
 
+/// The per-group arrays of an evaluation, kept between evaluations on the same instance (Add1
+/// evaluates many endowments; allocating and clearing megabytes per run showed in profiles).
+#[derive(Debug, Default)]
+pub struct Buffers {
+    pf: Vec<(u32, u64)>,
+    pf_len: Vec<u32>,
+    exhausted_at: Vec<u32>,
+    b_f: Vec<(f64, f64)>,
+}
+
+impl Clone for Buffers {
+    /// Buffers hold no information (every evaluation overwrites what it reads), so a clone
+    /// is simply empty.
+    fn clone(&self) -> Buffers {
+        Buffers::default()
+    }
+}
+
 /// One MES run (or a forced replay) at a fixed endowment.
 struct Eval<'a> {
     inst: &'a MesInstance,
@@ -388,9 +406,24 @@ fn ratio_f64(r: &BigRational) -> f64 {
 }
 
 impl<'a> Eval<'a> {
-    fn new(inst: &'a MesInstance, e: &BigRational) -> Eval<'a> {
+    fn new(inst: &'a MesInstance, e: &BigRational, bufs: Buffers) -> Eval<'a> {
         let e_f = e.to_f64().unwrap_or(f64::MAX);
         let g = inst.groups();
+        let Buffers {
+            mut pf,
+            mut pf_len,
+            mut exhausted_at,
+            mut b_f,
+        } = bufs;
+        // Slots of `pf` are written before they are read (`pf_len` says which are valid), so a
+        // recycled buffer needs no clearing.
+        pf.resize(inst.item_off[g] as usize, (0, 0));
+        pf_len.clear();
+        pf_len.resize(g, 0);
+        exhausted_at.clear();
+        exhausted_at.resize(g, NOT);
+        b_f.clear();
+        b_f.extend(inst.weight.iter().map(|&w| (e_f, w as f64)));
         Eval {
             inst,
             e_f,
@@ -400,15 +433,24 @@ impl<'a> Eval<'a> {
             n_e: Nat::from_big(e.numer()),
             n_p: Vec::with_capacity(inst.cost.len()),
             prices_f: Vec::with_capacity(inst.cost.len()),
-            pf: vec![(0, 0); inst.item_off[g] as usize],
-            pf_len: vec![0; g],
-            exhausted_at: vec![NOT; g],
-            b_f: inst.weight.iter().map(|&w| (e_f, w as f64)).collect(),
+            pf,
+            pf_len,
+            exhausted_at,
+            b_f,
             coef: Vec::new(),
             scratch: Vec::new(),
             in_x: Vec::new(),
             exhausted_scratch: Vec::new(),
             exact_calls: 0,
+        }
+    }
+
+    fn into_buffers(self) -> Buffers {
+        Buffers {
+            pf: self.pf,
+            pf_len: self.pf_len,
+            exhausted_at: self.exhausted_at,
+            b_f: self.b_f,
         }
     }
 
@@ -889,9 +931,20 @@ pub struct MesRun {
     pub exhausted_at: Vec<Option<u32>>,
     /// Number of exact (rational) price computations and comparisons.
     pub exact_calls: usize,
+    /// The evaluation's other arrays, for reuse by the next evaluation.
+    spare: Buffers,
 }
 
 impl MesRun {
+    /// Gives the run's arrays back for another evaluation on the same instance.
+    pub fn into_buffers(self) -> Buffers {
+        Buffers {
+            pf: self.pf,
+            pf_len: self.pf_len,
+            ..self.spare
+        }
+    }
+
     /// Total cost of the chosen projects.
     pub fn total_cost(&self, inst: &MesInstance) -> Money {
         self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
@@ -918,7 +971,12 @@ impl MesRun {
 
 /// Runs MES at the given endowment (base units per voter).
 pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
-    let mut ev = Eval::new(inst, endowment);
+    mes_run_with(inst, endowment, Buffers::default())
+}
+
+/// [`mes_run`] reusing the arrays of an earlier evaluation.
+pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) -> MesRun {
+    let mut ev = Eval::new(inst, endowment, bufs);
     let m = inst.cost.len();
     let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
     let mut fresh: Vec<Option<Price>> = vec![None; m];
@@ -983,24 +1041,44 @@ pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
         let rho = ev.pay(k, &p);
         chosen.push((k, rho));
     }
+    let exhausted_at = ev
+        .exhausted_at
+        .iter()
+        .map(|&r| (r != NOT).then_some(r))
+        .collect();
+    let exact_calls = ev.exact_calls;
+    let mut bufs = ev.into_buffers();
     MesRun {
         endowment: endowment.clone(),
         chosen,
-        exhausted_at: ev
-            .exhausted_at
-            .iter()
-            .map(|&r| (r != NOT).then_some(r))
-            .collect(),
-        pf: ev.pf,
-        pf_len: ev.pf_len,
-        exact_calls: ev.exact_calls,
+        exhausted_at,
+        pf: std::mem::take(&mut bufs.pf),
+        pf_len: std::mem::take(&mut bufs.pf_len),
+        exact_calls,
+        spare: bufs,
     }
 }
 
 /// Whether `base` (the run at `base.endowment`) is also the MES run at every endowment in
 /// `[base.endowment, e_b]`: one forced replay at `e_b` (see the module docs of `rules`).
 pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) -> bool {
-    let mut ev = Eval::new(inst, e_b);
+    certify_same_run_with(inst, base, e_b, &mut Buffers::default())
+}
+
+/// [`certify_same_run`] borrowing (and giving back) the arrays of an earlier evaluation.
+pub fn certify_same_run_with(
+    inst: &MesInstance,
+    base: &MesRun,
+    e_b: &BigRational,
+    bufs: &mut Buffers,
+) -> bool {
+    let mut ev = Eval::new(inst, e_b, std::mem::take(bufs));
+    let ok = certify_in(&mut ev, inst, base);
+    *bufs = ev.into_buffers();
+    ok
+}
+
+fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
     let m = inst.cost.len();
     let mut done = vec![false; m];
     let mut heap: BinaryHeap<Reverse<Cand>> = (0..m)
@@ -1038,7 +1116,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             let Some(mut p) = ev.price(k) else {
                 continue; // unaffordable now: also later and at smaller endowments
             };
-            let o = cmp_price_bar(&mut ev, (k, &mut p), bar_rank, &bar);
+            let o = cmp_price_bar(ev, (k, &mut p), bar_rank, &bar);
             if o != Ordering::Greater {
                 return false;
             }

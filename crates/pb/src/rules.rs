@@ -36,7 +36,7 @@
 //! little. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection adds a
 //! logarithmic number of certifications per change).
 
-use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
+use crate::mes::{Buffers, MesInstance, MesRun, certify_same_run_with, mes_run, mes_run_with};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -280,6 +280,8 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
     let mut best = mes_run(inst, &e0);
+    // Arrays of the last discarded evaluation, reused by the next one.
+    let mut spare = Buffers::default();
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
     // each certification that saves fewer runs than it cost, wait twice as many steps before
@@ -300,7 +302,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
-            if certify_same_run(inst, &best, &at(probe)) {
+            if certify_same_run_with(inst, &best, &at(probe), &mut spare) {
                 ok = probe;
                 step = step.saturating_mul(2);
             } else {
@@ -312,7 +314,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             while hi - ok > 1 {
                 let mid = ok + (hi - ok) / 2;
                 stats.certifications += 1;
-                if certify_same_run(inst, &best, &at(mid)) {
+                if certify_same_run_with(inst, &best, &at(mid), &mut spare) {
                     ok = mid;
                 } else {
                     hi = mid;
@@ -335,20 +337,21 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             break;
         }
         let next = ok + 1;
-        let run = mes_run(inst, &at(next));
+        let run = mes_run_with(inst, &at(next), std::mem::take(&mut spare));
         stats.runs += 1;
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
+            spare = run.into_buffers();
             break;
         }
-        best = run;
+        spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
     }
     // `best` (run at step t) is certified to be the run at every step up to `last_fit`; report
     // the run at the last step that fits, so that the payments (the certificate) do not depend
     // on how the stretch happened to be certified.
     if last_fit > t {
-        best = mes_run(inst, &at(last_fit));
+        best = mes_run_with(inst, &at(last_fit), spare);
         stats.runs += 1;
         t = last_fit;
     }
