@@ -289,13 +289,17 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut backoff = 0u32;
     let mut wait = 0u64;
     let mut last_fit;
+    // Whether the last plain step left the run's sequence of choices unchanged: only then is
+    // a certified stretch likely (where the run changes at every step, a certification is
+    // one wasted evaluation). The first step is always tried.
+    let mut stable = true;
     loop {
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
         let mut step = 1u64;
         let mut bad: Option<u64> = None;
-        let certify_now = wait == 0;
-        if !certify_now {
+        let certify_now = wait == 0 && stable;
+        if wait > 0 {
             wait -= 1;
         }
         let certs_before = stats.certifications;
@@ -344,6 +348,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             spare = run.into_buffers();
             break;
         }
+        stable = same_choices(&best, &run);
         spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
     }
@@ -357,6 +362,11 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     }
     stats.steps = t;
     (best, stats)
+}
+
+/// Whether two runs chose the same projects in the same order.
+fn same_choices(a: &MesRun, b: &MesRun) -> bool {
+    a.chosen.len() == b.chosen.len() && a.chosen.iter().zip(&b.chosen).all(|(x, y)| x.0 == y.0)
 }
 
 /// `BigRational` helper: `1`.
