@@ -201,6 +201,11 @@ impl MesInstance {
     pub fn groups(&self) -> usize {
         self.group_members.len()
     }
+
+    /// Total length of the distinct ballots (the size of one evaluation's main array).
+    pub fn items(&self) -> usize {
+        *self.item_off.last().unwrap_or(&0) as usize
+    }
 }
 
 /// A price: float value with error bound, and the exact value once known.

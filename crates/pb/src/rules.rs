@@ -280,8 +280,13 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
     let mut best = mes_run(inst, &e0);
-    // Arrays of the last discarded evaluation, reused by the next one.
+    // Arrays of the last discarded evaluations, reused by the next ones.
     let mut spare = Buffers::default();
+    let mut spare2 = Buffers::default();
+    // Two threads for two steps at once only where one MES run is long enough to pay for a
+    // thread (about a millisecond), and if there is a second core.
+    let parallel = inst.items() >= PARALLEL_MIN_ITEMS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
     // each certification that saves fewer runs than it cost, wait twice as many steps before
@@ -341,8 +346,24 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             break;
         }
         let next = ok + 1;
-        let run = mes_run_with(inst, &at(next), std::mem::take(&mut spare));
-        stats.runs += 1;
+        // Where the run changes at every step, the next two steps are both needed (unless the
+        // first is over budget): on a large instance, evaluate them on two threads.
+        let pair = !stable && next < t_max && parallel;
+        let (run, run2) = if pair {
+            let (e1, e2) = (at(next), at(next + 1));
+            let (b1, b2) = (std::mem::take(&mut spare), std::mem::take(&mut spare2));
+            std::thread::scope(|s| {
+                let second = s.spawn(|| mes_run_with(inst, &e2, b2));
+                let first = mes_run_with(inst, &e1, b1);
+                (first, second.join().ok())
+            })
+        } else {
+            (
+                mes_run_with(inst, &at(next), std::mem::take(&mut spare)),
+                None,
+            )
+        };
+        stats.runs += 1 + usize::from(pair);
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
             spare = run.into_buffers();
@@ -351,6 +372,20 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         stable = same_choices(&best, &run);
         spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
+        if pair {
+            // A panicked thread (not expected) just means that step is evaluated again.
+            let run2 = match run2 {
+                Some(r) => r,
+                None => mes_run_with(inst, &at(next + 1), std::mem::take(&mut spare2)),
+            };
+            if run2.total_cost(inst) > e.budget {
+                stats.over_budget_at = Some(next + 1);
+                break;
+            }
+            stable = same_choices(&best, &run2);
+            spare2 = std::mem::replace(&mut best, run2).into_buffers();
+            t = next + 1;
+        }
     }
     // `best` (run at step t) is certified to be the run at every step up to `last_fit`; report
     // the run at the last step that fits, so that the payments (the certificate) do not depend
@@ -363,6 +398,10 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     stats.steps = t;
     (best, stats)
 }
+
+/// Instances with at least this many ballot items (distinct ballots) evaluate two Add1 steps
+/// at once on two threads.
+const PARALLEL_MIN_ITEMS: usize = 20_000;
 
 /// Whether two runs chose the same projects in the same order.
 fn same_choices(a: &MesRun, b: &MesRun) -> bool {
