@@ -58,10 +58,11 @@ pub struct MesInstance {
     pub cost: Vec<Money>,
     /// Tie-break rank per project (lower is preferred).
     pub rank: Vec<usize>,
-    /// Voters (ballot indices) per group.
-    pub group_members: Vec<Vec<usize>>,
-    /// Per group: (project, utility).
-    pub group_items: Vec<Vec<(usize, u64)>>,
+    /// Voters (ballot indices) of all groups, group after group (see
+    /// [`MesInstance::group_members`]); one array rather than one per group.
+    members: Vec<usize>,
+    /// Prefix sums of group sizes (len = groups + 1).
+    member_off: Vec<u32>,
     /// Per project: (group, utility) of its supporters.
     pub supporters: Vec<Vec<(u32, u64)>>,
     /// The same with the utility as `f64` (the float filter's hot loop).
@@ -134,36 +135,44 @@ impl MesInstance {
             size[g as usize] += 1;
             group_of.push(g);
         }
-        let mut group_members: Vec<Vec<usize>> =
-            size.iter().map(|&c| Vec::with_capacity(c)).collect();
-        for (bi, &g) in group_of.iter().enumerate() {
-            group_members[g as usize].push(bi);
-        }
         drop(index);
-        let group_items: Vec<Vec<(usize, u64)>> = first_ballot
-            .iter()
-            .map(|&bi| flat[off[bi]..off[bi + 1]].to_vec())
-            .collect();
+        // Members group after group (counting sort by group, ballots in order).
+        let mut member_off: Vec<u32> = Vec::with_capacity(size.len() + 1);
+        member_off.push(0);
+        for &c in &size {
+            member_off.push(member_off.last().unwrap() + c as u32);
+        }
+        let mut fill: Vec<u32> = member_off[..size.len()].to_vec();
+        let mut members = vec![0usize; n as usize];
+        for (bi, &g) in group_of.iter().enumerate() {
+            members[fill[g as usize] as usize] = bi;
+            fill[g as usize] += 1;
+        }
+        let group_items = |g: usize| {
+            let bi = first_ballot[g];
+            &flat[off[bi]..off[bi + 1]]
+        };
+        let groups = first_ballot.len();
         let mut count = vec![0usize; m];
-        for items in &group_items {
-            for &(p, _) in items {
+        for g in 0..groups {
+            for &(p, _) in group_items(g) {
                 count[p] += 1;
             }
         }
         let mut supporters: Vec<Vec<(u32, u64)>> =
             count.iter().map(|&c| Vec::with_capacity(c)).collect();
-        for (g, items) in group_items.iter().enumerate() {
-            for &(p, u) in items {
+        for g in 0..groups {
+            for &(p, u) in group_items(g) {
                 supporters[p].push((g as u32, u));
             }
         }
-        let weight: Vec<u64> = group_members.iter().map(|g| g.len() as u64).collect();
-        let max_len = group_items.iter().map(|g| g.len()).max().unwrap_or(0);
-        let mut item_off = Vec::with_capacity(group_items.len() + 1);
+        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
+        let max_len = (0..groups).map(|g| group_items(g).len()).max().unwrap_or(0);
+        let mut item_off = Vec::with_capacity(groups + 1);
         let mut acc = 0u32;
         item_off.push(0);
-        for g in &group_items {
-            acc += g.len() as u32;
+        for g in 0..groups {
+            acc += group_items(g).len() as u32;
             item_off.push(acc);
         }
         let sup_weight = supporters
@@ -185,8 +194,8 @@ impl MesInstance {
             n,
             cost,
             rank,
-            group_members,
-            group_items,
+            members,
+            member_off,
             supporters,
             supporters_f,
             weight,
@@ -199,7 +208,12 @@ impl MesInstance {
 
     /// Number of groups.
     pub fn groups(&self) -> usize {
-        self.group_members.len()
+        self.member_off.len() - 1
+    }
+
+    /// Voters (ballot indices, ascending) of group `g`.
+    pub fn group_members(&self, g: usize) -> &[usize] {
+        &self.members[self.member_off[g] as usize..self.member_off[g + 1] as usize]
     }
 
     /// Total length of the distinct ballots (the size of one evaluation's main array).
@@ -1173,7 +1187,9 @@ mod tests {
         assert_eq!(sel, vec![0, 1]);
         // After p0, voter 2 has 1/2 and voter 3 has 5/2: p1 affordable only with all money:
         // 1/2 + 5/2 = 3 -> both pay all they have.
-        let g3 = i.group_members.iter().position(|g| g == &vec![3]).unwrap();
+        let g3 = (0..i.groups())
+            .position(|g| i.group_members(g) == [3])
+            .unwrap();
         let pay = run.group_payments(&i, g3);
         assert_eq!(pay, vec![(1, BigRational::new(5.into(), 2.into()))]);
         assert_eq!(run.total_cost(&i), 9);

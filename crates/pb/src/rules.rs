@@ -536,10 +536,8 @@ mod tests {
         // Each of the three majority voters has 3/4: they fund two of {0,1,3} (cost 1 each:
         // 1/3 each -> 3/4-2/3 = 1/12 left); the minority voter alone cannot fund p2.
         assert_eq!(sel, vec![0, 1]);
-        let g = inst
-            .group_members
-            .iter()
-            .position(|g| g == &vec![0, 1, 2])
+        let g = (0..inst.groups())
+            .position(|g| inst.group_members(g) == [0, 1, 2])
             .unwrap();
         let paid: BigRational = run.group_payments(&inst, g).into_iter().map(|x| x.1).sum();
         assert_eq!(paid, BigRational::new(2.into(), 3.into()));
