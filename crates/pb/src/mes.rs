@@ -93,7 +93,11 @@ impl MesInstance {
         let m = cost.len();
         // All ballots in one flat buffer (no allocation per ballot), each sorted by project.
         let mut flat: Vec<(usize, u64)> = Vec::new();
-        let mut off: Vec<usize> = vec![0];
+        let ballots = ballots.into_iter();
+        let (nb, _) = ballots.size_hint();
+        let mut off: Vec<usize> = Vec::with_capacity(nb + 1);
+        off.push(0);
+        flat.reserve(nb * 8);
         for b in ballots {
             let start = flat.len();
             let it = b.into_iter();
@@ -121,9 +125,9 @@ impl MesInstance {
         // Group identical ballots with a hash map over the slices.
         let mut index: HashMap<&[(usize, u64)], u32, BuildHasherDefault<FastHasher>> =
             HashMap::with_capacity_and_hasher(n as usize, Default::default());
-        let mut first_ballot: Vec<usize> = Vec::new();
+        let mut first_ballot: Vec<usize> = Vec::with_capacity(n as usize);
         let mut group_of: Vec<u32> = Vec::with_capacity(n as usize);
-        let mut size: Vec<usize> = Vec::new();
+        let mut size: Vec<usize> = Vec::with_capacity(n as usize);
         for bi in 0..n as usize {
             let items = &flat[off[bi]..off[bi + 1]];
             let next = first_ballot.len() as u32;
