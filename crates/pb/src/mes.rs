@@ -673,7 +673,9 @@ impl<'a> Eval<'a> {
             }
             let mut moved = false;
             let mut den = 0.0;
-            for i in n_x..terms {
+            // Elements at n_x.. not yet examined; n_x grows as elements move to the front.
+            let first = n_x;
+            for i in first..terms {
                 if cand[i].0 <= rho {
                     sum_x += cand[i].2;
                     cand.swap(i, n_x);

@@ -304,9 +304,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         let mut step = 1u64;
         let mut bad: Option<u64> = None;
         let certify_now = wait == 0 && stable;
-        if wait > 0 {
-            wait -= 1;
-        }
+        wait = wait.saturating_sub(1);
         let certs_before = stats.certifications;
         while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
