@@ -58,8 +58,9 @@ pub fn parts(e: &pb::Election, repeat: u32) {
     }
     let tr = t.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
     println!(
-        "  instance {ti:.3} ms, run {tr:.3} ms, groups {}, projects {}",
+        "  instance {ti:.3} ms, run {tr:.3} ms, groups {}, items {}, projects {}",
         inst.groups(),
+        inst.items(),
         inst.cost.len()
     );
 }
