@@ -6,12 +6,17 @@
 //! endowment and `ρ_r` the exact (rational) price of round `r`. So the exact state of a run is
 //! one rational per round plus, per ballot group, the list of rounds it paid in. Any exact sum
 //! of money over a set of voters reduces to `W·E - Σ_r ρ_r·C_r` with integer coefficients
-//! `C_r`: a handful of rational operations, whatever the number of voters.
+//! `C_r`: a handful of rational operations, whatever the number of voters. All of it is kept
+//! over one common denominator `cd`, the product of the rounds' denominators (no gcd is ever
+//! taken: reducing ever larger fractions every round cost more than the larger numbers), with
+//! the numerators as 64-bit limb vectors that are only scaled and summed in place.
 //!
 //! ## Filter
 //! Each group also carries its money as an `f64`, computed from the exact prices, whose error
 //! is provably below `δ = 2·(L+8)·2⁻⁵²·E` (L = longest ballot): at most L subtractions of
-//! correctly rounded terms that add up to at most E. Every decision (is a project affordable,
+//! terms that add up to at most E, each share within 2.5·2⁻⁵² of exact (prices are converted
+//! to `f64` within 2·2⁻⁵², see `ratio_f64`) and each subtraction rounded once: at most
+//! (2.5 + L/2)·2⁻⁵²·E in all. Every decision (is a project affordable,
 //! does a voter pay all they have, which project has the least price, does a certificate hold)
 //! is first evaluated in floating point together with a bound on its error; when the margin is
 //! not larger than the bound the decision is taken with exact rationals. Floating point never
