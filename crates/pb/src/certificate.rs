@@ -132,7 +132,7 @@ pub fn certificate(e: &Election, outcome: &Outcome, tb: &TieBreak) -> Certificat
                     )
                 })
                 .collect();
-            for &v in &inst.group_members[g] {
+            for &v in inst.group_members(g) {
                 per_voter[v] = Some(map.clone());
             }
         }

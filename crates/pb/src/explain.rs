@@ -141,7 +141,7 @@ pub fn explain(e: &Election, o: &Outcome) -> Vec<ProjectResult> {
         money_left = vec![run.endowment.clone(); e.ballots.len()];
         for g in 0..inst.groups() {
             let pays = run.group_payments(inst, g);
-            let w = inst.group_members[g].len();
+            let w = inst.group_members(g).len();
             let mut spent = BigRational::zero();
             for (r, amount) in &pays {
                 let p = run.chosen[*r].0;
@@ -151,7 +151,7 @@ pub fn explain(e: &Election, o: &Outcome) -> Vec<ProjectResult> {
                 }
                 spent += amount;
             }
-            for &v in &inst.group_members[g] {
+            for &v in inst.group_members(g) {
                 money_left[v] = &run.endowment - &spent;
             }
         }

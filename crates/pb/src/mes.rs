@@ -6,12 +6,17 @@
 //! endowment and `ρ_r` the exact (rational) price of round `r`. So the exact state of a run is
 //! one rational per round plus, per ballot group, the list of rounds it paid in. Any exact sum
 //! of money over a set of voters reduces to `W·E - Σ_r ρ_r·C_r` with integer coefficients
-//! `C_r`: a handful of rational operations, whatever the number of voters.
+//! `C_r`: a handful of rational operations, whatever the number of voters. All of it is kept
+//! over one common denominator `cd`, the product of the rounds' denominators (no gcd is ever
+//! taken: reducing ever larger fractions every round cost more than the larger numbers), with
+//! the numerators as 64-bit limb vectors that are only scaled and summed in place.
 //!
 //! ## Filter
 //! Each group also carries its money as an `f64`, computed from the exact prices, whose error
 //! is provably below `δ = 2·(L+8)·2⁻⁵²·E` (L = longest ballot): at most L subtractions of
-//! correctly rounded terms that add up to at most E. Every decision (is a project affordable,
+//! terms that add up to at most E, each share within 2.5·2⁻⁵² of exact (prices are converted
+//! to `f64` within 2·2⁻⁵², see `ratio_f64`) and each subtraction rounded once: at most
+//! (2.5 + L/2)·2⁻⁵²·E in all. Every decision (is a project affordable,
 //! does a voter pay all they have, which project has the least price, does a certificate hold)
 //! is first evaluated in floating point together with a bound on its error; when the margin is
 //! not larger than the bound the decision is taken with exact rationals. Floating point never
@@ -19,11 +24,33 @@
 
 use crate::model::Money;
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, ToPrimitive, Zero};
+use num_traits::{ToPrimitive, Zero};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small multiplicative hasher for grouping ballots (keys are short integer slices; no
+/// protection against adversarial collisions is needed for correctness, only speed).
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+}
 
 const EPS: f64 = f64::EPSILON;
 
@@ -36,81 +63,171 @@ pub struct MesInstance {
     pub cost: Vec<Money>,
     /// Tie-break rank per project (lower is preferred).
     pub rank: Vec<usize>,
-    /// Voters (ballot indices) per group.
-    pub group_members: Vec<Vec<usize>>,
-    /// Per group: (project, utility).
-    pub group_items: Vec<Vec<(usize, u64)>>,
+    /// Voters (ballot indices) of all groups, group after group (see
+    /// [`MesInstance::group_members`]); one array rather than one per group.
+    members: Vec<usize>,
+    /// Prefix sums of group sizes (len = groups + 1).
+    member_off: Vec<u32>,
     /// Per project: (group, utility) of its supporters.
     pub supporters: Vec<Vec<(u32, u64)>>,
+    /// The same with the utility as `f64` (the float filter's hot loop).
+    supporters_f: Vec<Vec<(u32, f64)>>,
     weight: Vec<u64>,
     /// Prefix sums of group ballot lengths (len = groups + 1).
     item_off: Vec<u32>,
     max_len: usize,
+    /// Per project: number of supporters (voters) and, when they all have the same utility,
+    /// that utility (always so with cost utilities). Gives the first round's prices in closed
+    /// form.
+    sup_weight: Vec<u128>,
+    uniform_u: Vec<Option<u64>>,
 }
 
 impl MesInstance {
-    /// Builds an instance from ballots given as (project, utility) lists (utility > 0).
-    pub fn from_utilities(
+    /// Builds an instance from ballots given as (project, utility) lists (items with utility 0
+    /// are dropped, a project listed twice counts once). Identical ballots form one group;
+    /// groups are numbered in order of first occurrence.
+    pub fn from_utilities<B>(
         cost: Vec<Money>,
         rank: Vec<usize>,
-        ballots: impl IntoIterator<Item = Vec<(usize, u64)>>,
-    ) -> MesInstance {
+        ballots: impl IntoIterator<Item = B>,
+    ) -> MesInstance
+    where
+        B: IntoIterator<Item = (usize, u64)>,
+    {
         let m = cost.len();
-        // Group identical ballots by sorting (no hashing of long ballots).
-        let mut all: Vec<Vec<(usize, u64)>> = ballots
-            .into_iter()
-            .map(|mut items| {
-                items.retain(|&(_, u)| u > 0);
-                items.sort_unstable();
-                items.dedup_by_key(|x| x.0);
-                items
-            })
-            .collect();
-        let n = all.len() as u64;
-        let mut order: Vec<usize> = (0..all.len()).collect();
-        order.sort_by(|&a, &b| all[a].cmp(&all[b]).then(a.cmp(&b)));
-        let mut group_members: Vec<Vec<usize>> = Vec::new();
-        let mut group_items: Vec<Vec<(usize, u64)>> = Vec::new();
-        for &bi in &order {
-            if group_items.last() != Some(&all[bi]) {
-                group_members.push(Vec::new());
-                group_items.push(std::mem::take(&mut all[bi]));
-            } else {
-                all[bi].clear();
+        // All ballots in one flat buffer (no allocation per ballot), each sorted by project.
+        let mut flat: Vec<(usize, u64)> = Vec::new();
+        let ballots = ballots.into_iter();
+        let (nb, _) = ballots.size_hint();
+        let mut off: Vec<usize> = Vec::with_capacity(nb + 1);
+        off.push(0);
+        flat.reserve(nb * 8);
+        for b in ballots {
+            let start = flat.len();
+            let it = b.into_iter();
+            let (lo, hi) = it.size_hint();
+            flat.reserve(hi.unwrap_or(lo));
+            for (p, u) in it {
+                if u > 0 {
+                    flat.push((p, u));
+                }
             }
-            group_members.last_mut().unwrap().push(bi);
+            let items = &mut flat[start..];
+            items.sort_unstable();
+            // Keep the first of equal projects (the smallest utility after sorting).
+            let mut w = 0;
+            for r in 0..items.len() {
+                if w == 0 || items[r].0 != items[w - 1].0 {
+                    items[w] = items[r];
+                    w += 1;
+                }
+            }
+            flat.truncate(start + w);
+            off.push(flat.len());
         }
-        let mut supporters: Vec<Vec<(u32, u64)>> = vec![Vec::new(); m];
-        for (g, items) in group_items.iter().enumerate() {
-            for &(p, u) in items {
+        let n = (off.len() - 1) as u64;
+        // Group identical ballots with a hash map over the slices.
+        let mut index: HashMap<&[(usize, u64)], u32, BuildHasherDefault<FastHasher>> =
+            HashMap::with_capacity_and_hasher(n as usize, Default::default());
+        let mut first_ballot: Vec<usize> = Vec::with_capacity(n as usize);
+        let mut group_of: Vec<u32> = Vec::with_capacity(n as usize);
+        let mut size: Vec<usize> = Vec::with_capacity(n as usize);
+        for bi in 0..n as usize {
+            let items = &flat[off[bi]..off[bi + 1]];
+            let next = first_ballot.len() as u32;
+            let g = *index.entry(items).or_insert(next);
+            if g == next {
+                first_ballot.push(bi);
+                size.push(0);
+            }
+            size[g as usize] += 1;
+            group_of.push(g);
+        }
+        drop(index);
+        // Members group after group (counting sort by group, ballots in order).
+        let mut member_off: Vec<u32> = Vec::with_capacity(size.len() + 1);
+        member_off.push(0);
+        for &c in &size {
+            member_off.push(member_off.last().unwrap() + c as u32);
+        }
+        let mut fill: Vec<u32> = member_off[..size.len()].to_vec();
+        let mut members = vec![0usize; n as usize];
+        for (bi, &g) in group_of.iter().enumerate() {
+            members[fill[g as usize] as usize] = bi;
+            fill[g as usize] += 1;
+        }
+        let group_items = |g: usize| {
+            let bi = first_ballot[g];
+            &flat[off[bi]..off[bi + 1]]
+        };
+        let groups = first_ballot.len();
+        let mut count = vec![0usize; m];
+        for g in 0..groups {
+            for &(p, _) in group_items(g) {
+                count[p] += 1;
+            }
+        }
+        let mut supporters: Vec<Vec<(u32, u64)>> =
+            count.iter().map(|&c| Vec::with_capacity(c)).collect();
+        for g in 0..groups {
+            for &(p, u) in group_items(g) {
                 supporters[p].push((g as u32, u));
             }
         }
-        let weight = group_members.iter().map(|g| g.len() as u64).collect();
-        let max_len = group_items.iter().map(|g| g.len()).max().unwrap_or(0);
-        let mut item_off = Vec::with_capacity(group_items.len() + 1);
+        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
+        let max_len = (0..groups).map(|g| group_items(g).len()).max().unwrap_or(0);
+        let mut item_off = Vec::with_capacity(groups + 1);
         let mut acc = 0u32;
         item_off.push(0);
-        for g in &group_items {
-            acc += g.len() as u32;
+        for g in 0..groups {
+            acc += group_items(g).len() as u32;
             item_off.push(acc);
         }
+        let sup_weight = supporters
+            .iter()
+            .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
+            .collect();
+        let uniform_u = supporters
+            .iter()
+            .map(|sup| {
+                let u0 = sup.first()?.1;
+                sup.iter().all(|&(_, u)| u == u0).then_some(u0)
+            })
+            .collect();
+        let supporters_f = supporters
+            .iter()
+            .map(|sup| sup.iter().map(|&(g, u)| (g, u as f64)).collect())
+            .collect();
         MesInstance {
             n,
             cost,
             rank,
-            group_members,
-            group_items,
+            members,
+            member_off,
             supporters,
+            supporters_f,
             weight,
             item_off,
             max_len,
+            sup_weight,
+            uniform_u,
         }
     }
 
     /// Number of groups.
     pub fn groups(&self) -> usize {
-        self.group_members.len()
+        self.member_off.len() - 1
+    }
+
+    /// Voters (ballot indices, ascending) of group `g`.
+    pub fn group_members(&self, g: usize) -> &[usize] {
+        &self.members[self.member_off[g] as usize..self.member_off[g + 1] as usize]
+    }
+
+    /// Total length of the distinct ballots (the size of one evaluation's main array).
+    pub fn items(&self) -> usize {
+        *self.item_off.last().unwrap_or(&0) as usize
     }
 }
 
@@ -119,7 +236,41 @@ impl MesInstance {
 struct Price {
     f: f64,
     err: f64,
+    /// The exact price, not reduced to lowest terms (no gcd on the hot path).
     exact: Option<BigRational>,
+    /// When computed by an evaluation: `(N, D)` with exact price `N / (cd·D)` for the
+    /// evaluation's common denominator `cd` at that moment (prices are recomputed after every
+    /// payment, so `cd` has not changed when the price is paid).
+    raw: Option<(BigInt, u128)>,
+}
+
+impl Price {
+    fn zero() -> Price {
+        Price {
+            f: 0.0,
+            err: 0.0,
+            exact: Some(BigRational::zero()),
+            raw: Some((BigInt::zero(), 1)),
+        }
+    }
+}
+
+/// The per-group arrays of an evaluation, kept between evaluations on the same instance (Add1
+/// evaluates many endowments; allocating and clearing megabytes per run showed in profiles).
+#[derive(Debug, Default)]
+pub struct Buffers {
+    pf: Vec<(u32, u64)>,
+    pf_len: Vec<u32>,
+    exhausted_at: Vec<u32>,
+    b_f: Vec<(f64, f64)>,
+}
+
+impl Clone for Buffers {
+    /// Buffers hold no information (every evaluation overwrites what it reads), so a clone
+    /// is simply empty.
+    fn clone(&self) -> Buffers {
+        Buffers::default()
+    }
 }
 
 /// One MES run (or a forced replay) at a fixed endowment.
@@ -132,45 +283,202 @@ struct Eval<'a> {
     /// Common denominator of the endowment and all prices.
     cd: BigInt,
     /// Endowment times `cd`.
-    n_e: BigInt,
+    n_e: Nat,
     /// Price of each round times `cd`.
-    n_p: Vec<BigInt>,
+    n_p: Vec<Nat>,
     prices_f: Vec<f64>,
     /// Per group (slots at `inst.item_off[g]..`): rounds it paid its full share in.
     pf: Vec<(u32, u64)>,
     pf_len: Vec<u32>,
     exhausted_at: Vec<u32>,
-    b_f: Vec<f64>,
+    /// Per group: (money as f64, or -1 once exhausted; number of voters as f64).
+    b_f: Vec<(f64, f64)>,
     coef: Vec<u128>,
     scratch: Vec<(f64, f64, f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
     in_x: Vec<bool>,
+    /// Scratch: groups that paid all they had in the current payment.
+    exhausted_scratch: Vec<u32>,
     exact_calls: usize,
 }
 
 const NOT: u32 = u32::MAX;
 
+/// A natural number as little-endian 64-bit limbs: the exact state's numerators, which only
+/// ever get multiplied by word-sized factors and summed with word-sized weights, done in place
+/// without the allocations of general big-integer arithmetic.
+#[derive(Debug, Clone, Default)]
+struct Nat(Vec<u64>);
+
+impl Nat {
+    /// From a non-negative big integer.
+    fn from_big(x: &BigInt) -> Nat {
+        debug_assert!(x.sign() != num_bigint::Sign::Minus);
+        Nat(x.to_u64_digits().1)
+    }
+
+    fn to_big(&self) -> BigInt {
+        let mut digits: Vec<u32> = Vec::with_capacity(self.0.len() * 2);
+        for &l in &self.0 {
+            digits.push(l as u32);
+            digits.push((l >> 32) as u32);
+        }
+        BigInt::from(num_bigint::BigUint::new(digits))
+    }
+
+    /// `self += x·c·2^(64·shift)`.
+    fn add_mul_u64(&mut self, x: &[u64], c: u64, shift: usize) {
+        if c == 0 || x.is_empty() {
+            return;
+        }
+        let need = x.len() + shift + 1;
+        if self.0.len() < need {
+            self.0.resize(need, 0);
+        }
+        let mut carry: u128 = 0;
+        for (i, &xi) in x.iter().enumerate() {
+            // At most (2^64-1) + (2^64-1)^2 + (2^64-1) = 2^128 - 1: no overflow.
+            let t = self.0[i + shift] as u128 + xi as u128 * c as u128 + carry;
+            self.0[i + shift] = t as u64;
+            carry = t >> 64;
+        }
+        let mut j = x.len() + shift;
+        while carry != 0 {
+            if j == self.0.len() {
+                self.0.push(0);
+            }
+            let t = self.0[j] as u128 + carry;
+            self.0[j] = t as u64;
+            carry = t >> 64;
+            j += 1;
+        }
+    }
+
+    /// `self += x·c`.
+    fn add_mul_small(&mut self, x: &Nat, c: u128) {
+        self.add_mul_u64(&x.0, c as u64, 0);
+        self.add_mul_u64(&x.0, (c >> 64) as u64, 1);
+    }
+
+    /// `self *= d`.
+    fn mul_small_assign(&mut self, d: u128) {
+        if d >> 64 == 0 {
+            let d = d as u64 as u128;
+            let mut carry: u128 = 0;
+            for l in self.0.iter_mut() {
+                let t = *l as u128 * d + carry;
+                *l = t as u64;
+                carry = t >> 64;
+            }
+            if carry != 0 {
+                self.0.push(carry as u64);
+            }
+        } else {
+            let mut out = Nat(Vec::with_capacity(self.0.len() + 3));
+            out.add_mul_small(self, d);
+            *self = out;
+        }
+    }
+
+    /// `self -= x`; requires `self >= x` (money never goes below zero).
+    fn sub_assign(&mut self, x: &Nat) {
+        let mut borrow = false;
+        let n = self.0.len();
+        for i in 0..n {
+            let xi = x.0.get(i).copied().unwrap_or(0);
+            let (d1, b1) = self.0[i].overflowing_sub(xi);
+            let (d2, b2) = d1.overflowing_sub(borrow as u64);
+            self.0[i] = d2;
+            borrow = b1 || b2;
+        }
+        let rest_zero = x.0.iter().skip(n).all(|&l| l == 0);
+        assert!(!borrow && rest_zero, "exact money became negative");
+    }
+}
+
+/// Relative error bound of [`ratio_f64`]: the two truncations to 64 bits (2⁻⁶⁴ each), the
+/// two roundings to 53 bits and the division (2⁻⁵³ each) stay below 1.6·2⁻⁵², so 2·2⁻⁵².
+const RATIO_F64_ERR: f64 = 2.0 * EPS;
+
+/// A non-negative rational as `f64` within a relative error of [`RATIO_F64_ERR`], without
+/// big divisions (the numbers grow with the rounds, and this runs once per price).
+fn ratio_f64(r: &BigRational) -> f64 {
+    let (n, d) = (r.numer(), r.denom());
+    let (nb, db) = (n.bits(), d.bits());
+    if nb <= 53 && db <= 53 {
+        // Both exact in f64: one correctly rounded division.
+        return n.to_f64().unwrap_or(f64::MAX) / d.to_f64().unwrap_or(f64::MAX);
+    }
+    let top = |x: &BigInt, b: u64| -> (f64, i64) {
+        if b <= 64 {
+            (x.to_u64().unwrap_or(0) as f64, 0)
+        } else {
+            (
+                (x >> (b - 64) as usize).to_u64().unwrap_or(0) as f64,
+                (b - 64) as i64,
+            )
+        }
+    };
+    let (nf, ns) = top(n, nb);
+    let (df, ds) = top(d, db);
+    let mut q = nf / df;
+    // Scale by 2^(ns - ds) in steps that stay exact (no intermediate overflow/underflow for
+    // the magnitudes of prices).
+    let mut e = ns - ds;
+    while e != 0 {
+        let step = e.clamp(-1000, 1000);
+        q *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    q
+}
+
 impl<'a> Eval<'a> {
-    fn new(inst: &'a MesInstance, e: &BigRational) -> Eval<'a> {
+    fn new(inst: &'a MesInstance, e: &BigRational, bufs: Buffers) -> Eval<'a> {
         let e_f = e.to_f64().unwrap_or(f64::MAX);
         let g = inst.groups();
+        let Buffers {
+            mut pf,
+            mut pf_len,
+            mut exhausted_at,
+            mut b_f,
+        } = bufs;
+        // Slots of `pf` are written before they are read (`pf_len` says which are valid), so a
+        // recycled buffer needs no clearing.
+        pf.resize(inst.item_off[g] as usize, (0, 0));
+        pf_len.clear();
+        pf_len.resize(g, 0);
+        exhausted_at.clear();
+        exhausted_at.resize(g, NOT);
+        b_f.clear();
+        b_f.extend(inst.weight.iter().map(|&w| (e_f, w as f64)));
         Eval {
             inst,
             e_f,
             delta: 2.0 * (inst.max_len as f64 + 8.0) * EPS * e_f,
-            prices: Vec::new(),
+            prices: Vec::with_capacity(inst.cost.len()),
             cd: e.denom().clone(),
-            n_e: e.numer().clone(),
-            n_p: Vec::new(),
-            prices_f: Vec::new(),
-            pf: vec![(0, 0); inst.item_off[g] as usize],
-            pf_len: vec![0; g],
-            exhausted_at: vec![NOT; g],
-            b_f: vec![e_f; g],
+            n_e: Nat::from_big(e.numer()),
+            n_p: Vec::with_capacity(inst.cost.len()),
+            prices_f: Vec::with_capacity(inst.cost.len()),
+            pf,
+            pf_len,
+            exhausted_at,
+            b_f,
             coef: Vec::new(),
             scratch: Vec::new(),
             in_x: Vec::new(),
+            exhausted_scratch: Vec::new(),
             exact_calls: 0,
+        }
+    }
+
+    fn into_buffers(self) -> Buffers {
+        Buffers {
+            pf: self.pf,
+            pf_len: self.pf_len,
+            exhausted_at: self.exhausted_at,
+            b_f: self.b_f,
         }
     }
 
@@ -179,20 +487,20 @@ impl<'a> Eval<'a> {
         &self.pf[off..off + self.pf_len[g as usize] as usize]
     }
 
-    /// Records the exact price of a new round, keeping one common denominator.
-    fn push_price(&mut self, rho: &BigRational) {
-        let g = self.cd.gcd(rho.denom());
-        let f = rho.denom() / &g;
-        let old_over_g = &self.cd / &g;
-        if !f.is_one() {
-            self.cd *= &f;
-            self.n_e *= &f;
+    /// Records the exact price `n / (cd·d)` of a new round, keeping one common denominator
+    /// (the product of the rounds' `d`; no gcd is taken: growing numbers are cheaper than
+    /// reducing them every round).
+    fn push_price(&mut self, n: &BigInt, d: u128) {
+        let rho = BigRational::new_raw(n.clone(), &self.cd * BigInt::from(d));
+        if d != 1 {
+            self.cd *= BigInt::from(d);
+            self.n_e.mul_small_assign(d);
             for x in self.n_p.iter_mut() {
-                *x *= &f;
+                x.mul_small_assign(d);
             }
         }
-        self.n_p.push(rho.numer() * old_over_g);
-        self.prices.push(rho.clone());
+        self.n_p.push(Nat::from_big(n));
+        self.prices.push(rho);
     }
 
     /// Exact money of one group, times `cd`.
@@ -200,16 +508,13 @@ impl<'a> Eval<'a> {
         if self.exhausted_at[g as usize] != NOT {
             return BigInt::zero();
         }
-        let mut b = self.n_e.clone();
+        let mut spent = Nat::default();
         for &(r, u) in self.paid(g) {
-            b -= &self.n_p[r as usize] * BigInt::from(u);
+            spent.add_mul_small(&self.n_p[r as usize], u as u128);
         }
-        b
-    }
-
-    /// Exact money of one group.
-    fn budget_exact(&self, g: u32) -> BigRational {
-        BigRational::new(self.budget_num(g), self.cd.clone())
+        let mut b = self.n_e.clone();
+        b.sub_assign(&spent);
+        b.to_big()
     }
 
     /// Whether group `g` (not exhausted) has at most `rho·u` (pays all it has).
@@ -235,18 +540,51 @@ impl<'a> Eval<'a> {
                 self.coef[r as usize] += w * u as u128;
             }
         }
-        let mut s = &self.n_e * BigInt::from(w_total);
+        let mut spent = Nat::default();
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
-                s -= &self.n_p[r] * BigInt::from(c);
+                spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        s
+        let mut s = Nat::default();
+        s.add_mul_small(&self.n_e, w_total);
+        s.sub_assign(&spent);
+        s.to_big()
     }
 
     /// Error bound of a float sum of `terms` group budgets of total weight `w`.
     fn sum_err(&self, w: f64, terms: usize) -> f64 {
         w * self.delta + 2.0 * (terms as f64 + 2.0) * EPS * w * self.e_f
+    }
+
+    /// The least price of project `k` before any payment, in closed form when all its
+    /// supporters have the same utility `u`: everyone has the endowment `E`, so the project is
+    /// affordable iff `W·E ≥ cost` (W supporters) and then each pays `cost/W`, `ρ = cost/(W·u)`.
+    fn price_first_round(&mut self, k: usize) -> Option<Price> {
+        debug_assert!(self.prices.is_empty());
+        let inst = self.inst;
+        let Some(u) = inst.uniform_u[k] else {
+            return self.price(k);
+        };
+        let cost = inst.cost[k];
+        if cost == 0 {
+            return Some(Price::zero());
+        }
+        let w = inst.sup_weight[k];
+        // W·E >= cost with E = n_e/cd.
+        if self.n_e.to_big() * BigInt::from(w) < BigInt::from(cost) * &self.cd {
+            return None;
+        }
+        let d = w * u as u128;
+        let num = BigInt::from(cost) * &self.cd;
+        let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(d));
+        let f = ratio_f64(&rho);
+        Some(Price {
+            f,
+            err: RATIO_F64_ERR * f,
+            exact: Some(rho),
+            raw: Some((num, d)),
+        })
     }
 
     /// The least price of project `k`, or `None` if its supporters cannot afford it.
@@ -258,11 +596,7 @@ impl<'a> Eval<'a> {
         }
         let cost = inst.cost[k];
         if cost == 0 {
-            return Some(Price {
-                f: 0.0,
-                err: 0.0,
-                exact: Some(BigRational::zero()),
-            });
+            return Some(Price::zero());
         }
         let c = cost as f64;
         // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
@@ -271,13 +605,11 @@ impl<'a> Eval<'a> {
         let mut total = 0.0;
         let mut w_all = 0.0;
         let mut den_all = 0.0;
-        for &(g, u) in sup {
-            if self.exhausted_at[g as usize] != NOT {
-                continue;
+        for &(g, uf) in &inst.supporters_f[k] {
+            let (b, w) = self.b_f[g as usize];
+            if b < 0.0 {
+                continue; // exhausted
             }
-            let w = inst.weight[g as usize] as f64;
-            let b = self.b_f[g as usize];
-            let uf = u as f64;
             total += w * b;
             w_all += w;
             den_all += w * uf;
@@ -316,54 +648,64 @@ impl<'a> Eval<'a> {
             }
             return Some(self.price_exact(k, None));
         }
-        // Water-filling: if nobody is below the flat price, done; else sort by money/utility.
+        // Water-filling by Newton steps from the flat price: the price function
+        // ρ ↦ Σ min(b, ρ·u) is concave and piecewise linear, so each step moves every supporter
+        // whose money/utility is at most the current ρ to X (pays all) and never overshoots.
+        // Usually two or three passes; after a few, sort what is left and walk it.
         let mut rho = c / den_all;
         let mut sum_x = 0.0;
-        let mut den = den_all;
         let mut n_x = 0usize;
-        if cand.iter().any(|x| x.0 <= rho) {
-            // Usually few supporters pay all they have: sort only those below twice the flat
-            // price, and the rest only if the price climbs past that.
-            let threshold = rho * 2.0;
-            let mut low = 0;
-            for i in 0..terms {
-                if cand[i].0 <= threshold {
-                    cand.swap(i, low);
-                    low += 1;
-                }
-            }
-            cand[..low].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            let mut sorted_all = low == terms;
-            while n_x < terms {
-                if n_x == low && !sorted_all {
-                    if rho <= threshold {
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            if passes > 6 {
+                cand[n_x..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                let mut den: f64 = cand[n_x..].iter().map(|x| x.1).sum();
+                while n_x < terms {
+                    let (ratio, wu, wb, _) = cand[n_x];
+                    if ratio > rho {
                         break;
                     }
-                    cand[low..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-                    sorted_all = true;
+                    sum_x += wb;
+                    den -= wu;
+                    n_x += 1;
+                    if den <= 0.0 {
+                        return Some(self.price_exact(k, None));
+                    }
+                    rho = (c - sum_x) / den;
                 }
-                let (ratio, wu, wb, _) = cand[n_x];
-                if ratio > rho {
-                    break;
-                }
-                sum_x += wb;
-                den -= wu;
-                n_x += 1;
-                if den <= 0.0 {
-                    return Some(self.price_exact(k, None));
-                }
-                rho = (c - sum_x) / den;
+                break;
             }
+            let mut moved = false;
+            let mut den = 0.0;
+            // Elements at n_x.. not yet examined; n_x grows as elements move to the front.
+            let first = n_x;
+            for i in first..terms {
+                if cand[i].0 <= rho {
+                    sum_x += cand[i].2;
+                    cand.swap(i, n_x);
+                    n_x += 1;
+                    moved = true;
+                } else {
+                    den += cand[i].1;
+                }
+            }
+            if !moved {
+                break;
+            }
+            if n_x == terms || den <= 0.0 {
+                return Some(self.price_exact(k, None));
+            }
+            rho = (c - sum_x) / den;
         }
         // Error bound: |F - F_f| <= W·δ + arithmetic; slope >= weight·utility of supporters
-        // that are clearly not paying all they have.
+        // that are clearly not paying all they have (all of them have ratio > ρ, so they are
+        // among cand[n_x..]).
         let tol_rel = 1e-6;
+        let delta = self.delta;
         let mut den_safe = 0.0;
-        for &(ratio, wu, _, uf) in cand.iter() {
-            if ratio <= rho {
-                continue;
-            }
-            if (ratio - rho) * uf > self.delta + uf * rho * tol_rel {
+        for &(ratio, wu, _, uf) in &cand[n_x..] {
+            if (ratio - rho) * uf > delta + uf * rho * tol_rel {
                 den_safe += wu;
             }
         }
@@ -380,6 +722,7 @@ impl<'a> Eval<'a> {
             f: rho,
             err,
             exact: None,
+            raw: None,
         })
     }
 
@@ -391,11 +734,7 @@ impl<'a> Eval<'a> {
         let inst = self.inst;
         let sup = &inst.supporters[k];
         if inst.cost[k] == 0 {
-            return Price {
-                f: 0.0,
-                err: 0.0,
-                exact: Some(BigRational::zero()),
-            };
+            return Price::zero();
         }
         let cost_n = BigInt::from(inst.cost[k]) * &self.cd;
         self.in_x.clear();
@@ -409,7 +748,7 @@ impl<'a> Eval<'a> {
             let wu = inst.weight[g as usize] as u128 * u as u128;
             if let Some(h) = hint {
                 let share = h * u as f64;
-                if self.b_f[g as usize] < share * (1.0 - 1e-6) - self.delta {
+                if self.b_f[g as usize].0 < share * (1.0 - 1e-6) - self.delta {
                     self.in_x[i] = true;
                     any_x = true;
                     continue;
@@ -426,29 +765,33 @@ impl<'a> Eval<'a> {
             BigInt::zero()
         };
         let mut rho;
+        let mut raw: (BigInt, u128);
         loop {
             if den == 0 {
                 // Everybody pays all they have: the price is the largest money/utility.
-                let mut best = BigRational::zero();
+                let mut best: (BigInt, u128) = (BigInt::zero(), 1);
                 for &(g, u) in sup {
                     if self.exhausted_at[g as usize] == NOT {
-                        let r = self.budget_exact(g) / BigInt::from(u);
-                        if r > best {
-                            best = r;
+                        let b = self.budget_num(g);
+                        // b/u > best.0/best.1
+                        if &b * BigInt::from(best.1) > &best.0 * BigInt::from(u) {
+                            best = (b, u as u128);
                         }
                     }
                 }
-                rho = best;
+                rho = BigRational::new_raw(best.0.clone(), &self.cd * BigInt::from(best.1));
+                raw = best;
                 break;
             }
-            rho = BigRational::new(&cost_n - &sum_x, &self.cd * BigInt::from(den));
-            let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+            raw = (&cost_n - &sum_x, den);
+            rho = BigRational::new_raw(raw.0.clone(), &self.cd * BigInt::from(den));
+            let rho_f = ratio_f64(&rho);
             let mut changed = false;
             for (i, &(g, u)) in sup.iter().enumerate() {
                 if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
                     continue;
                 }
-                let b = self.b_f[g as usize];
+                let b = self.b_f[g as usize].0;
                 let share = rho_f * u as f64;
                 let margin = self.delta + 4.0 * EPS * share.abs();
                 let pays_all = if b < share - margin {
@@ -471,33 +814,39 @@ impl<'a> Eval<'a> {
             sum_x = self.sum_num(k, |i| in_x[i]);
             self.in_x = in_x;
         }
+        let f = ratio_f64(&rho);
         Price {
-            f: rho.to_f64().unwrap_or(f64::MAX),
-            err: 0.0,
+            f,
+            err: RATIO_F64_ERR * f,
             exact: Some(rho),
+            raw: Some(raw),
         }
     }
 
     fn ensure_exact(&mut self, k: usize, p: &mut Price) {
-        if p.exact.is_none() {
+        if p.raw.is_none() {
             let hint = p.f.is_finite().then_some(p.f);
             *p = self.price_exact(k, hint);
         }
     }
 
-    /// Supporters of `k` pay at the exact price `rho`.
-    fn pay(&mut self, k: usize, rho: &BigRational) {
+    /// Supporters of `k` pay at the exact price of `p` (computed by this evaluation since
+    /// its last payment).
+    fn pay(&mut self, k: usize, p: &Price) -> BigRational {
         let inst = self.inst;
+        let rho = p.exact.as_ref().expect("exact price");
+        let (n, d) = p.raw.as_ref().expect("price of this evaluation");
         let round = self.prices.len() as u32;
-        let rho_f = rho.to_f64().unwrap_or(f64::MAX);
+        let rho_f = ratio_f64(rho);
         self.prices_f.push(rho_f);
-        let mut exhausted = Vec::new();
+        let mut exhausted = std::mem::take(&mut self.exhausted_scratch);
+        exhausted.clear();
         for &(g, u) in &inst.supporters[k] {
             let gi = g as usize;
             if self.exhausted_at[gi] != NOT {
                 continue;
             }
-            let b = self.b_f[gi];
+            let b = self.b_f[gi].0;
             let share = rho_f * u as f64;
             let margin = self.delta + 4.0 * EPS * share.abs();
             let pays_all = if b < share - margin {
@@ -509,18 +858,20 @@ impl<'a> Eval<'a> {
             };
             if pays_all {
                 exhausted.push(g);
-                self.b_f[gi] = 0.0;
+                self.b_f[gi].0 = -1.0;
             } else {
                 let slot = self.inst.item_off[gi] as usize + self.pf_len[gi] as usize;
                 self.pf[slot] = (round, u);
                 self.pf_len[gi] += 1;
-                self.b_f[gi] = (b - share).max(0.0);
+                self.b_f[gi].0 = (b - share).max(0.0);
             }
         }
-        self.push_price(rho);
-        for g in exhausted {
+        self.push_price(n, *d);
+        for &g in &exhausted {
             self.exhausted_at[g as usize] = round;
         }
+        self.exhausted_scratch = exhausted;
+        self.prices.last().unwrap().clone()
     }
 }
 
@@ -547,6 +898,15 @@ impl PartialOrd for Cand {
     }
 }
 
+/// Exact comparison of two non-negative rationals with positive denominators, reduced or not
+/// (cross-multiplication).
+fn cmp_ratio(a: &BigRational, b: &BigRational) -> Ordering {
+    if a.denom() == b.denom() {
+        return a.numer().cmp(b.numer());
+    }
+    (a.numer() * b.denom()).cmp(&(b.numer() * a.denom()))
+}
+
 /// Compares `(price, rank)` pairs; exact when the float intervals overlap.
 fn cmp_price(
     ev: &mut Eval,
@@ -562,11 +922,12 @@ fn cmp_price(
     if pa.f - pa.err > b.f + b.err {
         return Ordering::Greater;
     }
+    ev.exact_calls += 1;
     ev.ensure_exact(ka, pa);
     ev.ensure_exact(b_project, b);
     let ea = pa.exact.as_ref().unwrap();
     let eb = b.exact.as_ref().unwrap();
-    ea.cmp(eb).then(ev.inst.rank[ka].cmp(&b_rank))
+    cmp_ratio(ea, eb).then(ev.inst.rank[ka].cmp(&b_rank))
 }
 
 /// Like [`cmp_price`] against a fixed exact price from another run.
@@ -578,11 +939,9 @@ fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price
     if pa.f - pa.err > b.f + b.err {
         return Ordering::Greater;
     }
+    ev.exact_calls += 1;
     ev.ensure_exact(ka, pa);
-    pa.exact
-        .as_ref()
-        .unwrap()
-        .cmp(b.exact.as_ref().unwrap())
+    cmp_ratio(pa.exact.as_ref().unwrap(), b.exact.as_ref().unwrap())
         .then(ev.inst.rank[ka].cmp(&b_rank))
 }
 
@@ -591,18 +950,31 @@ fn cmp_price_bar(ev: &mut Eval, a: (usize, &mut Price), b_rank: usize, b: &Price
 pub struct MesRun {
     /// Endowment per voter, base units.
     pub endowment: BigRational,
-    /// Chosen projects in order, with the exact price per unit of utility.
+    /// Chosen projects in order, with the exact price per unit of utility (not necessarily in
+    /// lowest terms: reducing big fractions every round costs more than it saves; arithmetic
+    /// and comparisons on them are exact either way).
     pub chosen: Vec<(usize, BigRational)>,
     /// Per group (slots from `item_off[g]`): rounds in which it paid its full share `ρ·u`.
     pf: Vec<(u32, u64)>,
     pf_len: Vec<u32>,
     /// Per group: the round in which it paid all it had left, if any.
     pub exhausted_at: Vec<Option<u32>>,
-    /// Number of exact (rational) price computations.
+    /// Number of exact (rational) price computations and comparisons.
     pub exact_calls: usize,
+    /// The evaluation's other arrays, for reuse by the next evaluation.
+    spare: Buffers,
 }
 
 impl MesRun {
+    /// Gives the run's arrays back for another evaluation on the same instance.
+    pub fn into_buffers(self) -> Buffers {
+        Buffers {
+            pf: self.pf,
+            pf_len: self.pf_len,
+            ..self.spare
+        }
+    }
+
     /// Total cost of the chosen projects.
     pub fn total_cost(&self, inst: &MesInstance) -> Money {
         self.chosen.iter().map(|(p, _)| inst.cost[*p]).sum()
@@ -629,12 +1001,17 @@ impl MesRun {
 
 /// Runs MES at the given endowment (base units per voter).
 pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
-    let mut ev = Eval::new(inst, endowment);
+    mes_run_with(inst, endowment, Buffers::default())
+}
+
+/// [`mes_run`] reusing the arrays of an earlier evaluation.
+pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) -> MesRun {
+    let mut ev = Eval::new(inst, endowment, bufs);
     let m = inst.cost.len();
     let mut heap: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
     let mut fresh: Vec<Option<Price>> = vec![None; m];
     for (k, slot) in fresh.iter_mut().enumerate() {
-        if let Some(p) = ev.price(k) {
+        if let Some(p) = ev.price_first_round(k) {
             heap.push(Reverse(Cand {
                 lb: p.f - p.err,
                 rank: inst.rank[k],
@@ -687,32 +1064,51 @@ pub fn mes_run(inst: &MesInstance, endowment: &BigRational) -> MesRun {
         }
         let Some((k, mut p)) = best else { break };
         ev.ensure_exact(k, &mut p);
-        let rho = p.exact.unwrap();
         // Prices computed before this payment are stale (only lower bounds now).
         for f in fresh.iter_mut() {
             *f = None;
         }
-        ev.pay(k, &rho);
+        let rho = ev.pay(k, &p);
         chosen.push((k, rho));
     }
+    let exhausted_at = ev
+        .exhausted_at
+        .iter()
+        .map(|&r| (r != NOT).then_some(r))
+        .collect();
+    let exact_calls = ev.exact_calls;
+    let mut bufs = ev.into_buffers();
     MesRun {
         endowment: endowment.clone(),
         chosen,
-        exhausted_at: ev
-            .exhausted_at
-            .iter()
-            .map(|&r| (r != NOT).then_some(r))
-            .collect(),
-        pf: ev.pf,
-        pf_len: ev.pf_len,
-        exact_calls: ev.exact_calls,
+        exhausted_at,
+        pf: std::mem::take(&mut bufs.pf),
+        pf_len: std::mem::take(&mut bufs.pf_len),
+        exact_calls,
+        spare: bufs,
     }
 }
 
 /// Whether `base` (the run at `base.endowment`) is also the MES run at every endowment in
 /// `[base.endowment, e_b]`: one forced replay at `e_b` (see the module docs of `rules`).
 pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) -> bool {
-    let mut ev = Eval::new(inst, e_b);
+    certify_same_run_with(inst, base, e_b, &mut Buffers::default())
+}
+
+/// [`certify_same_run`] borrowing (and giving back) the arrays of an earlier evaluation.
+pub fn certify_same_run_with(
+    inst: &MesInstance,
+    base: &MesRun,
+    e_b: &BigRational,
+    bufs: &mut Buffers,
+) -> bool {
+    let mut ev = Eval::new(inst, e_b, std::mem::take(bufs));
+    let ok = certify_in(&mut ev, inst, base);
+    *bufs = ev.into_buffers();
+    ok
+}
+
+fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
     let m = inst.cost.len();
     let mut done = vec![false; m];
     let mut heap: BinaryHeap<Reverse<Cand>> = (0..m)
@@ -733,6 +1129,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             f: bar_f,
             err: 4.0 * EPS * bar_f.abs(),
             exact: Some(rho_a.clone()),
+            raw: None,
         };
         let bar_rank = inst.rank[j];
         let mut pushback = Vec::new();
@@ -749,7 +1146,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             let Some(mut p) = ev.price(k) else {
                 continue; // unaffordable now: also later and at smaller endowments
             };
-            let o = cmp_price_bar(&mut ev, (k, &mut p), bar_rank, &bar);
+            let o = cmp_price_bar(ev, (k, &mut p), bar_rank, &bar);
             if o != Ordering::Greater {
                 return false;
             }
@@ -766,7 +1163,7 @@ pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) ->
             return false;
         };
         ev.ensure_exact(j, &mut pj);
-        ev.pay(j, pj.exact.as_ref().unwrap());
+        ev.pay(j, &pj);
     }
     while let Some(Reverse(top)) = heap.pop() {
         if !done[top.project] && ev.price(top.project).is_some() {
@@ -801,10 +1198,85 @@ mod tests {
         assert_eq!(sel, vec![0, 1]);
         // After p0, voter 2 has 1/2 and voter 3 has 5/2: p1 affordable only with all money:
         // 1/2 + 5/2 = 3 -> both pay all they have.
-        let g3 = i.group_members.iter().position(|g| g == &vec![3]).unwrap();
+        let g3 = (0..i.groups())
+            .position(|g| i.group_members(g) == [3])
+            .unwrap();
         let pay = run.group_payments(&i, g3);
         assert_eq!(pay, vec![(1, BigRational::new(5.into(), 2.into()))]);
         assert_eq!(run.total_cost(&i), 9);
+    }
+
+    #[test]
+    fn ratio_f64_is_within_its_error_bound() {
+        // Large numerators and denominators like those of late rounds, against num-rational's
+        // conversion (and small ones, where the division is correctly rounded).
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for bits in [10u32, 50, 53, 54, 64, 65, 200, 1500, 4000] {
+            for _ in 0..50 {
+                let mk = |next: &mut dyn FnMut() -> u64, b: u32| {
+                    let mut v = BigInt::from(next() | 1);
+                    while v.bits() < b as u64 {
+                        v = (v << 64u32) + BigInt::from(next());
+                    }
+                    let extra = v.bits().saturating_sub(b as u64) as usize;
+                    v >> extra
+                };
+                let n = mk(&mut next, bits);
+                let shrink = (next() % 40) as u32;
+                let d = mk(&mut next, bits.saturating_sub(shrink).max(1));
+                let r = BigRational::new_raw(n, d);
+                let want = r.to_f64().unwrap();
+                let got = ratio_f64(&r);
+                assert!(
+                    (got - want).abs() <= RATIO_F64_ERR * want,
+                    "{bits} bits: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn nat_matches_bigint() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200 {
+            let mut a = Nat::from_big(&BigInt::from(next()));
+            let mut big = a.to_big();
+            let mut spent = Nat::default();
+            let mut spent_big = BigInt::zero();
+            for _ in 0..6 {
+                // Factors below and above 2^64.
+                let d = if next() % 3 == 0 {
+                    (next() as u128) << 20 | 1
+                } else {
+                    (next() >> 30) as u128 + 1
+                };
+                a.mul_small_assign(d);
+                big *= BigInt::from(d);
+                assert_eq!(a.to_big(), big);
+                let c = (next() >> 40) as u128;
+                let part = Nat::from_big(&(&big / BigInt::from(7u32)));
+                spent.add_mul_small(&part, c % 7);
+                spent_big += part.to_big() * BigInt::from(c % 7);
+                assert_eq!(spent.to_big(), spent_big);
+            }
+            let mut left = a.clone();
+            if spent_big <= big {
+                left.sub_assign(&spent);
+                assert_eq!(left.to_big(), &big - &spent_big);
+            }
+        }
     }
 
     #[test]

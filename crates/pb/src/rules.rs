@@ -31,12 +31,17 @@
 //! can only fall and `ρ_s` can only fall as `E` grows (`ρ_k(E) ≥ ρ_k(E_b)`,
 //! `ρ_s(E) ≤ ρ_s(E_a)`). The certified stretch is found by galloping and bisection on the
 //! integer steps; MES is re-run only where the certificate fails, i.e. around the endowments
-//! where the outcome really changes. Where the outcome changes at nearly every step, the
-//! certification backs off (it is tried after 1, 2, 4, ... plain steps) so that it costs
-//! little. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection adds a
-//! logarithmic number of certifications per change).
+//! where the outcome really changes. A certification is only tried after a plain step that
+//! left the run's sequence of choices unchanged, and backs off (after 1, 2, 4, ... plain
+//! steps) while it saves fewer runs than it costs: on the real data the run changes at almost
+//! every step (Warszawa 2026: 184 steps, 185 runs), where a certification is a wasted
+//! evaluation. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection
+//! adds a logarithmic number of certifications per change). On large instances, where the run
+//! changes at every step, two consecutive steps are evaluated at once on two threads. The run
+//! returned is the one at the last step that fits (not the first step of its certified
+//! stretch), so its payments do not depend on how the stretch was found.
 
-use crate::mes::{MesInstance, MesRun, certify_same_run, mes_run};
+use crate::mes::{Buffers, MesInstance, MesRun, certify_same_run_with, mes_run, mes_run_with};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -240,17 +245,15 @@ pub fn greedy_fill(e: &Election, tb: &TieBreak, already: &[usize], budget: Money
 pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
     let cost: Vec<Money> = e.projects.iter().map(|p| p.cost).collect();
     let points = e.vote_type.has_points();
+    let costs = &cost;
     let ballots = e.ballots.iter().map(|b| {
-        b.items
-            .iter()
-            .filter_map(|it| {
-                if points {
-                    (it.points > 0).then_some((it.project, it.points as u64))
-                } else {
-                    Some((it.project, cost[it.project]))
-                }
-            })
-            .collect::<Vec<_>>()
+        b.items.iter().filter_map(move |it| {
+            if points {
+                (it.points > 0).then_some((it.project, it.points as u64))
+            } else {
+                Some((it.project, costs[it.project]))
+            }
+        })
     });
     MesInstance::from_utilities(cost.clone(), tie_ranks(e, tb), ballots)
 }
@@ -262,7 +265,8 @@ pub struct Add1Stats {
     pub runs: usize,
     /// Number of forced evaluations used to certify stretches of endowments.
     pub certifications: usize,
-    /// The endowment increase (currency units per voter) of the returned run.
+    /// The endowment increase (currency units per voter) of the returned run: the last step
+    /// whose outcome fits the budget (`over_budget_at - 1`, or the bound).
     pub steps: u64,
     /// The first step found whose outcome costs more than the budget (every step from
     /// `steps` up to this one minus one has the returned outcome); `None` if the bound
@@ -281,24 +285,36 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
     let mut best = mes_run(inst, &e0);
+    // Arrays of the last discarded evaluations, reused by the next ones.
+    let mut spare = Buffers::default();
+    let mut spare2 = Buffers::default();
+    // Two threads for two steps at once only where one MES run is long enough to pay for a
+    // thread (about a millisecond), and if there is a second core.
+    let parallel = inst.items() >= PARALLEL_MIN_ITEMS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     stats.runs += 1;
     // Where the outcome changes at almost every step, certifying first only costs time: after
-    // each certification that gains nothing, wait twice as many steps before the next one.
+    // each certification that saves fewer runs than it cost, wait twice as many steps before
+    // the next one.
     let mut backoff = 0u32;
     let mut wait = 0u64;
+    let mut last_fit;
+    // Whether the last plain step left the run's sequence of choices unchanged: only then is
+    // a certified stretch likely (where the run changes at every step, a certification is
+    // one wasted evaluation). The first step is always tried.
+    let mut stable = true;
     loop {
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
         let mut step = 1u64;
         let mut bad: Option<u64> = None;
-        let certify_now = wait == 0;
-        if !certify_now {
-            wait -= 1;
-        }
+        let certify_now = wait == 0 && stable;
+        wait = wait.saturating_sub(1);
+        let certs_before = stats.certifications;
         while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
-            if certify_same_run(inst, &best, &at(probe)) {
+            if certify_same_run_with(inst, &best, &at(probe), &mut spare) {
                 ok = probe;
                 step = step.saturating_mul(2);
             } else {
@@ -310,7 +326,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             while hi - ok > 1 {
                 let mid = ok + (hi - ok) / 2;
                 stats.certifications += 1;
-                if certify_same_run(inst, &best, &at(mid)) {
+                if certify_same_run_with(inst, &best, &at(mid), &mut spare) {
                     ok = mid;
                 } else {
                     hi = mid;
@@ -318,24 +334,81 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
             }
         }
         if certify_now {
-            backoff = if ok > t { 0 } else { (backoff + 1).min(12) };
+            // Worth it when the certified stretch saved more MES runs than the forced
+            // evaluations it took (each costs about one run).
+            let spent = (stats.certifications - certs_before) as u64;
+            backoff = if ok - t > spent {
+                0
+            } else {
+                (backoff + 1).min(12)
+            };
             wait = (1u64 << backoff) - 1;
         }
+        last_fit = ok;
         if ok >= t_max {
             break;
         }
         let next = ok + 1;
-        let run = mes_run(inst, &at(next));
-        stats.runs += 1;
+        // Where the run changes at every step, the next two steps are both needed (unless the
+        // first is over budget): on a large instance, evaluate them on two threads.
+        let pair = !stable && next < t_max && parallel;
+        let (run, run2) = if pair {
+            let (e1, e2) = (at(next), at(next + 1));
+            let (b1, b2) = (std::mem::take(&mut spare), std::mem::take(&mut spare2));
+            std::thread::scope(|s| {
+                let second = s.spawn(|| mes_run_with(inst, &e2, b2));
+                let first = mes_run_with(inst, &e1, b1);
+                (first, second.join().ok())
+            })
+        } else {
+            (
+                mes_run_with(inst, &at(next), std::mem::take(&mut spare)),
+                None,
+            )
+        };
+        stats.runs += 1 + usize::from(pair);
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
+            spare = run.into_buffers();
             break;
         }
-        best = run;
+        stable = same_choices(&best, &run);
+        spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
+        if pair {
+            // A panicked thread (not expected) just means that step is evaluated again.
+            let run2 = match run2 {
+                Some(r) => r,
+                None => mes_run_with(inst, &at(next + 1), std::mem::take(&mut spare2)),
+            };
+            if run2.total_cost(inst) > e.budget {
+                stats.over_budget_at = Some(next + 1);
+                break;
+            }
+            stable = same_choices(&best, &run2);
+            spare2 = std::mem::replace(&mut best, run2).into_buffers();
+            t = next + 1;
+        }
+    }
+    // `best` (run at step t) is certified to be the run at every step up to `last_fit`; report
+    // the run at the last step that fits, so that the payments (the certificate) do not depend
+    // on how the stretch happened to be certified.
+    if last_fit > t {
+        best = mes_run_with(inst, &at(last_fit), spare);
+        stats.runs += 1;
+        t = last_fit;
     }
     stats.steps = t;
     (best, stats)
+}
+
+/// Instances with at least this many ballot items (distinct ballots) evaluate two Add1 steps
+/// at once on two threads.
+const PARALLEL_MIN_ITEMS: usize = 20_000;
+
+/// Whether two runs chose the same projects in the same order.
+fn same_choices(a: &MesRun, b: &MesRun) -> bool {
+    a.chosen.len() == b.chosen.len() && a.chosen.iter().zip(&b.chosen).all(|(x, y)| x.0 == y.0)
 }
 
 /// `BigRational` helper: `1`.
@@ -466,10 +539,8 @@ mod tests {
         // Each of the three majority voters has 3/4: they fund two of {0,1,3} (cost 1 each:
         // 1/3 each -> 3/4-2/3 = 1/12 left); the minority voter alone cannot fund p2.
         assert_eq!(sel, vec![0, 1]);
-        let g = inst
-            .group_members
-            .iter()
-            .position(|g| g == &vec![0, 1, 2])
+        let g = (0..inst.groups())
+            .position(|g| inst.group_members(g) == [0, 1, 2])
             .unwrap();
         let paid: BigRational = run.group_payments(&inst, g).into_iter().map(|x| x.1).sum();
         assert_eq!(paid, BigRational::new(2.into(), 3.into()));
@@ -564,6 +635,11 @@ mod tests {
         );
         // and the step where Add1 stopped really is over budget, the one before it not.
         let stop = stats.over_budget_at.expect("stops before the bound");
+        assert_eq!(
+            stats.steps,
+            stop - 1,
+            "the run at the last fitting step is reported"
+        );
         let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(inst.n));
         let at = |t: u64| &e0 + BigRational::from_integer(BigInt::from(t));
         assert!(mes_run(&inst, &at(stop)).total_cost(&inst) > e.budget);

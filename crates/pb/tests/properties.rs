@@ -54,6 +54,32 @@ fn cumulative_election() -> impl Strategy<Value = Election> {
     })
 }
 
+/// Approval elections with realistic magnitudes (costs up to 10^6, up to 40 voters, many
+/// rounds): exact prices get long numerators and denominators, so the engine's big-number
+/// paths (no gcd, float conversion of large rationals) are exercised.
+fn big_approval_election() -> impl Strategy<Value = Election> {
+    (3usize..=9, 10usize..=40).prop_flat_map(|(m, n)| {
+        (
+            prop::collection::vec(1_000u64..=1_000_000, m),
+            prop::collection::vec(prop::collection::vec(0u8..=3, m), n),
+            1u64..=4,
+        )
+            .prop_map(move |(costs, ballots, share)| {
+                let total: u64 = costs.iter().sum();
+                let mut e = Election::new(total * share / 5 + 1, VoteType::Approval);
+                for (i, c) in costs.into_iter().enumerate() {
+                    e.add_project(Project::new(format!("p{i}"), c, ""));
+                }
+                for (v, b) in ballots.into_iter().enumerate() {
+                    // Each project approved with probability 1/4.
+                    let items: Vec<usize> = (0..b.len()).filter(|&p| b[p] == 0).collect();
+                    e.ballots.push(Ballot::approval(format!("v{v}"), &items));
+                }
+                e
+            })
+    })
+}
+
 /// A plain per-voter MES with exact rationals, written independently of `pb::mes`.
 fn reference_mes(e: &Election, tb: &TieBreak, endowment: &BigRational) -> Vec<usize> {
     let rank = tie_ranks(e, tb);
@@ -220,6 +246,35 @@ proptest! {
         let (run, _) = mes_add1(&e, &inst);
         let ours: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         prop_assert_eq!(ours, naive_add1(&e, &tb));
+    }
+
+    #[test]
+    fn big_numbers_mes_matches_reference(e in big_approval_election()) {
+        let tb = TieBreak::default();
+        let o = tally(&e, Rule::Mes, &tb);
+        let n = e.ballots.len().max(1);
+        let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(n));
+        prop_assert_eq!(&o.selected, &reference_mes(&e, &tb, &e0));
+        let c = certificate(&e, &o, &tb);
+        prop_assert!(verify(&e, &c).is_ok());
+    }
+
+    #[test]
+    fn add1_reports_the_run_at_the_last_fitting_step(e in approval_election()) {
+        let tb = TieBreak::default();
+        let inst = mes_instance(&e, &tb);
+        let (run, stats) = mes_add1(&e, &inst);
+        let n = inst.n.max(1);
+        let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(n));
+        let at = |t: u64| &e0 + BigRational::from_integer(BigInt::from(t));
+        match stats.over_budget_at {
+            Some(o) => prop_assert_eq!(stats.steps + 1, o),
+            None => prop_assert_eq!(stats.steps, e.budget),
+        }
+        prop_assert_eq!(&run.endowment, &at(stats.steps));
+        // The same run (winners and exact prices) as a fresh MES run at that endowment.
+        let fresh = pb::mes::mes_run(&inst, &at(stats.steps));
+        prop_assert_eq!(&run.chosen, &fresh.chosen);
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! Profiling helper: `cargo run -p pb --release --example pbrepeat -- RULE REPEAT FILE...`
+//! runs the rule REPEAT times per file (parsing once) and prints the mean time per tally and
+//! the winners (so two builds can be compared).
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rule: pb::Rule = args[1].parse().unwrap();
+    let repeat: u32 = args[2].parse().unwrap();
+    for f in &args[3..] {
+        let parsed = pb::read_file(std::path::Path::new(f)).unwrap();
+        let e = &parsed.election;
+        let t = std::time::Instant::now();
+        let c0 = cpu_ns();
+        let mut o = None;
+        for _ in 0..repeat {
+            o = Some(pb::tally(e, rule, &pb::TieBreak::default()));
+        }
+        let o = o.unwrap();
+        let ids: Vec<&str> = o
+            .selected
+            .iter()
+            .map(|&p| e.projects[p].id.as_str())
+            .collect();
+        let cpu = (cpu_ns() - c0) as f64 / 1e6 / repeat as f64;
+        println!(
+            "{} {:.3} ms {} {:?} {:?} cpu_ms={cpu:.3}",
+            std::path::Path::new(f)
+                .file_name()
+                .unwrap()
+                .to_string_lossy(),
+            t.elapsed().as_secs_f64() * 1000.0 / repeat as f64,
+            o.total_cost,
+            o.add1,
+            ids
+        );
+        if std::env::var_os("PB_PARTS").is_some() {
+            parts(e, repeat);
+        }
+    }
+}
+
+/// Times the parts of one MES tally: instance building and the run.
+#[allow(dead_code)]
+pub fn parts(e: &pb::Election, repeat: u32) {
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    let tb = pb::TieBreak::default();
+    let t = std::time::Instant::now();
+    let mut inst = None;
+    for _ in 0..repeat {
+        inst = Some(pb::rules::mes_instance(e, &tb));
+    }
+    let inst = inst.unwrap();
+    let ti = t.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
+    let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(inst.n.max(1)));
+    let t = std::time::Instant::now();
+    for _ in 0..repeat {
+        std::hint::black_box(pb::mes::mes_run(&inst, &e0));
+    }
+    let tr = t.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
+    println!(
+        "  instance {ti:.3} ms, run {tr:.3} ms, groups {}, items {}, projects {}",
+        inst.groups(),
+        inst.items(),
+        inst.cost.len()
+    );
+}
+
+/// CPU time of this process (all threads, user + system) in nanoseconds, from
+/// `/proc/self/stat` (clock ticks of 10 ms: use enough repetitions), 0 if unavailable.
+fn cpu_ns() -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime the
+    // 13th of those.
+    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    (f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0)) * 10_000_000
+}
