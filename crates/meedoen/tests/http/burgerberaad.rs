@@ -1008,3 +1008,66 @@ both_backends!(
         assert_eq!(members, 30);
     }
 );
+
+both_backends!(every_algorithm_selects_a_valid_panel, |app| async move {
+    // The running demo assembly with loose quotas; each algorithm in turn, the previous
+    // selection removed first. Each stores a full panel within the quotas, names its
+    // algorithm, and gives probabilities that sum to the panel size.
+    let tenant = app.tenant_id("haarlem").await;
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM ba_assemblies WHERE title = 'Burgerberaad Groen en veilig plein'",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE ba_quotas SET min_seats = 0, max_seats = 30 WHERE assembly_id = $1")
+        .bind(id)
+        .execute(app.db().writer())
+        .await
+        .unwrap();
+    let size: i64 = sqlx::query_scalar("SELECT panel_size FROM ba_assemblies WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    for alg in [
+        sortition::Algorithm::Maximin,
+        sortition::Algorithm::Nash,
+        sortition::Algorithm::Legacy,
+    ] {
+        sqlx::query("DELETE FROM ba_selections WHERE assembly_id = $1")
+            .bind(id)
+            .execute(app.db().writer())
+            .await
+            .unwrap();
+        let a = meedoen::modules::burgerberaad::store::get(app.db(), tenant, id)
+            .await
+            .unwrap()
+            .unwrap();
+        meedoen::modules::burgerberaad::selection::run_now(&app.state, &a, alg, 7)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:#}", alg.name()));
+        let (stored, panel): (String, String) =
+            sqlx::query_as("SELECT algorithm, panel FROM ba_selections WHERE assembly_id = $1")
+                .bind(id)
+                .fetch_one(app.db().pool())
+                .await
+                .unwrap();
+        assert_eq!(stored, alg.name());
+        let members: Vec<String> = serde_json::from_str(&panel).expect("panel is a JSON list");
+        assert_eq!(members.len() as i64, size, "{}: panel {panel}", alg.name());
+        let probs: Vec<Option<f64>> = sqlx::query_scalar(
+            "SELECT probability FROM ba_registrations WHERE assembly_id = $1 AND status = 'aangemeld'",
+        )
+        .bind(id)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+        let sum: f64 = probs.iter().map(|p| p.unwrap_or(0.0)).sum();
+        assert!(
+            (sum - size as f64).abs() < 1e-3,
+            "{}: probabilities sum to {sum}, not {size}",
+            alg.name()
+        );
+    }
+});
