@@ -111,3 +111,8 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A record id from the path: anything that is not a number is a page that does not exist.
+pub fn path_id(s: &str) -> AppResult<i64> {
+    s.parse().map_err(|_| AppError::NotFound)
+}

@@ -215,6 +215,14 @@ impl FieldErrors {
     pub fn len(&self) -> usize {
         self.errors.len()
     }
+    /// The status of a form page: 200, or 422 when it is shown again with messages.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
 }
 
 /// Validation helpers that record a message and return a parsed value.

@@ -15,7 +15,7 @@ use crate::modules::kern::audit;
 use crate::web::AppState;
 use crate::web::access::{Authorized, ManageParticipation};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, MultipartForm, Validator};
 use crate::web::i18n::{Lang, tf};
 use crate::web::page::{Chrome, fmt_date, fmt_int, render, render_status};
@@ -31,12 +31,8 @@ pub fn base(s: &Staff) -> String {
     format!("/{}/beheer/burgerberaad", s.tenant.slug)
 }
 
-fn parse_id(s: &str) -> AppResult<i64> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn load(state: &AppState, s: &Staff, id: &str) -> AppResult<Assembly> {
-    store::get(&state.db, s.tenant.id, parse_id(id)?)
+    store::get(&state.db, s.tenant.id, path_id(id)?)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -1218,7 +1214,7 @@ pub async fn replace(
     _form: Form,
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
-    let member = parse_id(&member)?;
+    let member = path_id(&member)?;
     if store::registration(&state.db, a.id, member)
         .await?
         .is_none()
@@ -1427,7 +1423,7 @@ pub async fn attendance_save(
     form: Form,
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
-    let meeting = parse_id(&meeting)?;
+    let meeting = path_id(&meeting)?;
     if !store::meetings(&state.db, a.id)
         .await?
         .iter()
@@ -1554,7 +1550,7 @@ pub async fn recommendation_save(
     form: Form,
 ) -> AppResult<Response> {
     let a = load(&state, &s, &id).await?;
-    let rec = parse_id(&rec)?;
+    let rec = path_id(&rec)?;
     if !store::recommendations(&state.db, a.id, false)
         .await?
         .iter()

@@ -12,7 +12,7 @@ use crate::modules::kern::{audit, mail, ratelimit};
 use crate::web::AppState;
 use crate::web::access::TenantCtx;
 use crate::web::ctx::Ctx;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::tf;
 use crate::web::page::{Chrome, fmt_date, render, render_status};
@@ -29,7 +29,7 @@ fn today() -> String {
 }
 
 async fn load(state: &AppState, tenant: &TenantCtx, id: &str) -> AppResult<Assembly> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     store::get(&state.db, tenant.id, id)
         .await?
         .filter(|a| a.status != "concept")

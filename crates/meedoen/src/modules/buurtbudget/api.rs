@@ -4,7 +4,7 @@
 use super::store::{self, Round, StoredResult};
 use crate::web::AppState;
 use crate::web::access::TenantCtx;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -103,7 +103,7 @@ pub async fn detail(
     tenant: TenantCtx,
     path: Path<(String, String)>,
 ) -> AppResult<Response> {
-    let id: i64 = path.0.1.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(&path.0.1)?;
     let r = store::get_round(&state.db, tenant.id, id)
         .await?
         .filter(Round::is_public)

@@ -16,7 +16,7 @@ use crate::pdf::{Block, Document};
 use crate::web::AppState;
 use crate::web::access::{Authorized, ManageParticipation, TenantCtx};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{Form, MultipartForm};
 use crate::web::i18n::{Lang, tf};
 use crate::web::page::{Chrome, fmt_datetime, fmt_int, render_status};
@@ -493,7 +493,7 @@ fn letter(
 }
 
 async fn batch_of(state: &AppState, r: &Round, batch: &str) -> AppResult<i64> {
-    let id: i64 = batch.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(batch)?;
     let ok: Option<i64> =
         sqlx::query_scalar("SELECT id FROM bb_letter_batches WHERE id = $1 AND round_id = $2")
             .bind(id)

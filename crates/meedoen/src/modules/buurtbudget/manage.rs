@@ -10,7 +10,7 @@ use crate::modules::kern::{audit, mail};
 use crate::web::AppState;
 use crate::web::access::{Authorized, ManageParticipation, TenantCtx};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::tf;
 use crate::web::page::{Chrome, render, render_status};
@@ -22,7 +22,7 @@ use axum::response::Response;
 type Staff = Authorized<ManageParticipation>;
 
 pub async fn staff_round(state: &AppState, tenant_id: i64, id: &str) -> AppResult<Round> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     store::get_round(&state.db, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -179,11 +179,7 @@ async fn form_page(
     let mut areas = areas::of_tenant(&state.db, tenant.id, Some("wijk")).await?;
     areas.sort_by(|a, b| a.name.cmp(&b.name));
     let base = format!("/{}/beheer/buurtbudget", tenant.slug);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_status(
         status,
         &RoundFormTpl {

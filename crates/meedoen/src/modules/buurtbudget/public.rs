@@ -7,13 +7,12 @@ use crate::modules::kern::areas::{self, Area, AreaMap};
 use crate::web::AppState;
 use crate::web::access::{LoggedIn, ManageParticipation, TenantCtx};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, MultipartForm, Validator};
 use crate::web::i18n::{Lang, tf};
 use crate::web::page::{Chrome, fmt_date, fmt_datetime, fmt_int, render, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
@@ -36,7 +35,7 @@ pub async fn visible_round(
     tenant_id: i64,
     id: &str,
 ) -> AppResult<Round> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     let r = store::get_round(&state.db, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -48,7 +47,7 @@ pub async fn visible_round(
 }
 
 pub async fn round_plan(state: &AppState, round: &Round, id: &str) -> AppResult<Plan> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     store::plan(&state.db, round.id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -58,52 +57,33 @@ pub async fn round_plan(state: &AppState, round: &Round, id: &str) -> AppResult<
 pub fn rule_texts(lang: Lang, r: &Round) -> Vec<String> {
     let mut v = Vec::new();
     let budget = eur(lang, r.budget);
+    let unbounded = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_else(|| "∞".into());
     match r.ballot_kind.as_str() {
         "basket" => v.push(tf(lang, "buurtbudget.rules.basket", &[("budget", &budget)])),
-        "kapproval" => {
-            v.push(tf(
-                lang,
-                "buurtbudget.rules.kapproval",
-                &[
-                    ("min", &r.min_choices.unwrap_or(1).to_string()),
-                    (
-                        "max",
-                        &r.max_choices
-                            .map(|m| m.to_string())
-                            .unwrap_or_else(|| "∞".into()),
-                    ),
-                ],
-            ));
-            if r.within_budget {
-                v.push(tf(
-                    lang,
-                    "buurtbudget.rules.within_budget",
-                    &[("budget", &budget)],
-                ));
-            }
-        }
-        _ => {
-            v.push(tf(
-                lang,
-                "buurtbudget.rules.cumulative",
-                &[
-                    ("punten", &r.points_total.unwrap_or(0).to_string()),
-                    (
-                        "max",
-                        &r.points_max_per
-                            .map(|m| m.to_string())
-                            .unwrap_or_else(|| "∞".into()),
-                    ),
-                ],
-            ));
-            if r.within_budget {
-                v.push(tf(
-                    lang,
-                    "buurtbudget.rules.within_budget",
-                    &[("budget", &budget)],
-                ));
-            }
-        }
+        "kapproval" => v.push(tf(
+            lang,
+            "buurtbudget.rules.kapproval",
+            &[
+                ("min", &r.min_choices.unwrap_or(1).to_string()),
+                ("max", &unbounded(r.max_choices)),
+            ],
+        )),
+        _ => v.push(tf(
+            lang,
+            "buurtbudget.rules.cumulative",
+            &[
+                ("punten", &r.points_total.unwrap_or(0).to_string()),
+                ("max", &unbounded(r.points_max_per)),
+            ],
+        )),
+    }
+    // A basket is within the budget by definition; the other kinds say so when asked to.
+    if r.ballot_kind != "basket" && r.within_budget {
+        v.push(tf(
+            lang,
+            "buurtbudget.rules.within_budget",
+            &[("budget", &budget)],
+        ));
     }
     if r.ballot_kind == "basket"
         && let Some(m) = r.max_choices
@@ -360,11 +340,7 @@ async fn plan_form_page(
             projection: None,
         }
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let action = match plan {
         Some(p) => format!(
             "/{}/buurtbudget/{}/plannen/{}/bewerken",

@@ -13,7 +13,7 @@ use crate::modules::kern::ratelimit;
 use crate::web::AppState;
 use crate::web::access::TenantCtx;
 use crate::web::ctx::Ctx;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::Form;
 use crate::web::i18n::{Lang, tf};
 use crate::web::page::{Chrome, fmt_date, render, render_status};
@@ -46,7 +46,7 @@ async fn ballot_data(
     tenant: &TenantCtx,
     id: &str,
 ) -> AppResult<Arc<BallotData>> {
-    let rid: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let rid = path_id(id)?;
     let key = format!("{}:bb:ballot:{rid}", tenant.id);
     let (tenant_id, name) = (tenant.id, tenant.name.clone());
     let data: Arc<Option<Arc<BallotData>>> = state

@@ -9,7 +9,7 @@ use crate::jobs::{JobCtx, JobFuture, JobRunner, JobStatus};
 use crate::web::AppState;
 use crate::web::access::{Administer, Authorized};
 use crate::web::ctx::{Ctx, Role, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, MultipartForm, Validator};
 use crate::web::i18n::tf;
 use crate::web::page::{Chrome, fmt_datetime, fmt_int, render, render_status};
@@ -27,10 +27,6 @@ fn chrome(ctx: &Ctx, a: &Admin, key: &str) -> Chrome {
 
 fn base(a: &Admin) -> String {
     format!("/{}/beheer", a.tenant.slug)
-}
-
-fn parse_id(s: &str) -> AppResult<i64> {
-    s.parse().map_err(|_| AppError::NotFound)
 }
 
 // ---------- dashboard ----------
@@ -213,7 +209,7 @@ struct UserEditTpl {
 }
 
 async fn account_in_tenant(state: &AppState, a: &Admin, id: &str) -> AppResult<accounts::Account> {
-    let id = parse_id(id)?;
+    let id = path_id(id)?;
     let acc = accounts::by_id(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -676,7 +672,7 @@ pub async fn area_update(
     Path((_, id)): Path<(String, String)>,
     form: Form,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+    let id = path_id(&id)?;
     let area = areas::by_id(&state.db, a.tenant.id, id)
         .await?
         .ok_or(AppError::NotFound)?;

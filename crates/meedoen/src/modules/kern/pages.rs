@@ -7,7 +7,7 @@ use crate::jobs::JobStatus;
 use crate::web::AppState;
 use crate::web::access::{AnyStaff, Authorized, LoggedIn, TenantCtx};
 use crate::web::ctx::{CookieAction, Ctx, Role, redirect_with_flash, with_cookies};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::page::{Chrome, fmt_datetime, fmt_int, render, render_status};
 use askama::Template;
@@ -166,7 +166,7 @@ pub async fn file(
     tenant: TenantCtx,
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(&id)?;
     let row: Option<(String, Vec<u8>, String)> = sqlx::query_as(
         "SELECT mime, bytes, sha256 FROM files WHERE id = $1 AND tenant_id = $2 AND public = 1",
     )
@@ -299,7 +299,7 @@ struct JobTpl {
 }
 
 async fn tenant_job(state: &AppState, tenant_id: i64, id: &str) -> AppResult<JobStatus> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     let job = state.jobs.status(id).await?.ok_or(AppError::NotFound)?;
     if job.tenant_id != Some(tenant_id) {
         return Err(AppError::NotFound);

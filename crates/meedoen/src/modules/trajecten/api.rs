@@ -4,7 +4,7 @@
 use super::store::{self, Filter, Stage, Trajectory};
 use crate::web::AppState;
 use crate::web::access::TenantCtx;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -161,7 +161,7 @@ pub async fn detail(
     tenant: TenantCtx,
     path: Path<(String, String)>,
 ) -> AppResult<Response> {
-    let id: i64 = path.0.1.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(&path.0.1)?;
     let t = store::get(&state.db, tenant.id, id)
         .await?
         .filter(|t| t.is_public())

@@ -11,7 +11,7 @@ use crate::modules::kern::{audit, mail};
 use crate::web::AppState;
 use crate::web::access::{Authorized, ManageParticipation};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::tf;
 use crate::web::page::{Chrome, fmt_date, render, render_status};
@@ -26,12 +26,8 @@ fn base(s: &Staff) -> String {
     format!("/{}/beheer/trajecten", s.tenant.slug)
 }
 
-fn parse_id(s: &str) -> AppResult<i64> {
-    s.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn load(state: &AppState, s: &Staff, id: &str) -> AppResult<Trajectory> {
-    store::get(&state.db, s.tenant.id, parse_id(id)?)
+    store::get(&state.db, s.tenant.id, path_id(id)?)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -1053,11 +1049,7 @@ async fn reactions_page(
 ) -> AppResult<Response> {
     let reactions = store::reactions(&state.db, t.id, true).await?;
     let tally = store::tally(&reactions);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_status(
         status,
         &ReactionsTpl {
@@ -1101,7 +1093,7 @@ pub async fn process(
     form: Form,
 ) -> AppResult<Response> {
     let t = load(&state, &s, &id).await?;
-    let rid = parse_id(&rid)?;
+    let rid = path_id(&rid)?;
     let owner: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT user_id FROM reactions WHERE id = $1 AND trajectory_id = $2")
             .bind(rid)

@@ -7,13 +7,12 @@ use crate::modules::kern::{audit, mail};
 use crate::web::AppState;
 use crate::web::access::{Authorized, Moderate};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::tf;
 use crate::web::page::{Chrome, fmt_datetime, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use sqlx::Row;
@@ -106,11 +105,7 @@ async fn page(
             if only_hidden { "&verborgen=1" } else { "" }
         )
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_status(
         status,
         &ModerationTpl {
@@ -141,7 +136,7 @@ async fn load(
     m: &Moderator,
     rid: &str,
 ) -> AppResult<(i64, i64, String, Option<String>, bool)> {
-    let rid: i64 = rid.parse().map_err(|_| AppError::NotFound)?;
+    let rid = path_id(rid)?;
     let row = sqlx::query(
         "SELECT r.id, r.trajectory_id, t.title, u.email, r.hidden FROM reactions r \
          JOIN trajectories t ON t.id = r.trajectory_id LEFT JOIN users u ON u.id = r.user_id \

@@ -9,13 +9,12 @@ use crate::modules::kern::ratelimit;
 use crate::web::AppState;
 use crate::web::access::{LoggedIn, ManageParticipation, TenantCtx};
 use crate::web::ctx::{Ctx, redirect_with_flash};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::Lang;
 use crate::web::page::{Chrome, fmt_date, fmt_datetime, fmt_int, render, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
@@ -52,7 +51,7 @@ pub async fn visible(
     tenant_id: i64,
     id: &str,
 ) -> AppResult<Trajectory> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id(id)?;
     let t = state
         .cache
         .get_or_load(format!("{tenant_id}:traj:row:{id}"), || {
@@ -329,11 +328,7 @@ async fn show_page(
     let level = t
         .ladder_position
         .and_then(|p| ladder.iter().find(|l| l.position == p).cloned());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let stage = t.stage();
     let base = format!("/{}/trajecten/{}", tenant.slug, t.id);
     render_status(
