@@ -30,8 +30,14 @@ export default async function (t) {
   await official.open("/haarlem/beheer/buurtbudget");
   await official.follow("Buurtbudget Haarlem 2027: dien uw plan in");
   await official.follow("Plannen toetsen");
+  // "Not feasible" without a reason is refused: the page comes back with the message.
   await official.tabTo({ role: "radio", name: "Ja (Geveltuinen in de hele buurt)", exact: true });
-  await official.press("Space");
+  await official.press("ArrowDown");
+  await official.submit("Toets opslaan (Geveltuinen in de hele buurt)");
+  await official.expectText("Leg uit waarom het plan niet haalbaar is.");
+  // The posted choice is kept; an arrow key moves it back to "Ja".
+  await official.tabTo({ role: "radio", name: "Nee (Geveltuinen in de hele buurt)", exact: true });
+  await official.press("ArrowUp");
   await official.fill("Kosten volgens de gemeente (Geveltuinen in de hele buurt)", "21000");
   await official.check("Op het stembiljet (Geveltuinen in de hele buurt)");
   await official.submit("Toets opslaan (Geveltuinen in de hele buurt)");

@@ -27,7 +27,7 @@ export default async function (t) {
   await resident.fill("Postcode (mag leeg blijven)", "2011 AB");
   await resident.select("Categorie", "groen");
   await resident.submit("Plan indienen");
-  await resident.expectText("Uw plan is opgeslagen.", PLAN, "0 van de 3 steunbetuigingen");
+  await resident.expectText("Uw plan is opgeslagen.", PLAN, "0 van de 1 steunbetuigingen");
 
   // A neighbour supports it.
   const neighbour = await t.visitor("neighbour");
@@ -36,7 +36,7 @@ export default async function (t) {
   await neighbour.follow("Buurtbudget Haarlem 2027: dien uw plan in");
   await neighbour.follow(PLAN);
   await neighbour.submit("Ik steun dit plan");
-  await neighbour.expectText("Bedankt, u steunt dit plan.", "1 van de 3 steunbetuigingen");
+  await neighbour.expectText("Bedankt, u steunt dit plan.", "1 van de 1 steunbetuigingen");
 
   // Voting with a code: first over budget, then a valid choice.
   await resident.open("/haarlem/buurtbudget");

@@ -238,11 +238,40 @@ both_backends!(round_from_setup_to_execution, |app| async move {
         .assert_text_contains("Vijf bankjes onder de bomen")
         .assert_contains("/haarlem/bestanden/");
 
-    // The civil servant checks the plans and puts them on the ballot.
+    // The civil servant checks the plans and puts them on the ballot; a plan below the
+    // support threshold cannot go on it: the form comes back with the message and what was
+    // entered, and nothing is saved.
     staff
         .get(&format!("{b}/{rid}/plannen"))
         .await
-        .assert_status(200);
+        .assert_status(200)
+        .assert_text_contains("Haalt de steundrempel niet: 0 van de 1 steunbetuigingen");
+    staff
+        .post_form(
+            &format!("{b}/{rid}/plannen/{}", plan_ids[1]),
+            &[
+                ("feasible", "ja"),
+                ("municipal_cost", "35000"),
+                ("on_ballot", "1"),
+            ],
+        )
+        .await
+        .assert_status(422)
+        .assert_text_contains("Dit plan heeft 0 van de 1 steunbetuigingen die nodig zijn")
+        .assert_contains(&format!("href=\"#ob_{}\"", plan_ids[1]))
+        .assert_contains("value=\"35000\"");
+    let on: i64 = sqlx::query_scalar("SELECT on_ballot FROM bb_plans WHERE id = $1")
+        .bind(plan_ids[1])
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(on, 0, "a plan below the threshold went on the ballot");
+    for id in &plan_ids[1..] {
+        other
+            .post_form(&format!("{public}/plannen/{id}/steunen"), &[])
+            .await
+            .assert_status(303);
+    }
     for (i, id) in plan_ids.iter().enumerate() {
         let fields: Vec<(&str, &str)> = if i == 1 {
             vec![
@@ -258,14 +287,16 @@ both_backends!(round_from_setup_to_execution, |app| async move {
             .await
             .assert_status(303);
     }
-    // Not feasible needs a reason.
+    // Not feasible needs a reason: the page comes back with the message at that plan's field.
     staff
         .post_form(
             &format!("{b}/{rid}/plannen/{}", plan_ids[2]),
             &[("feasible", "nee")],
         )
         .await
-        .assert_status(400);
+        .assert_status(422)
+        .assert_text_contains("Leg uit waarom het plan niet haalbaar is.")
+        .assert_contains(&format!("href=\"#reason_{}\"", plan_ids[2]));
 
     // Voting opens; codes from a register extract (a bad one first: nothing is made).
     staff
@@ -571,6 +602,16 @@ both_backends!(round_from_setup_to_execution, |app| async move {
         .get(&format!("{b}/{rid}/plannen"))
         .await
         .assert_status(200);
+    // An update without text comes back with the message and the chosen status kept.
+    staff
+        .post_form(
+            &format!("{b}/{rid}/plannen/{winner}/uitvoering"),
+            &[("exec_status", "gereed"), ("body", "")],
+        )
+        .await
+        .assert_status(422)
+        .assert_contains(&format!("href=\"#eb_{winner}\""))
+        .assert_contains("value=\"gereed\" selected");
     staff
         .post_form(
             &format!("{b}/{rid}/plannen/{winner}/uitvoering"),

@@ -96,8 +96,10 @@ async fn round(
         "INSERT INTO bb_rounds (tenant_id, title, intro, budget, submit_from, submit_until, support_until, \
          check_until, vote_from, vote_until, result_on, ballot_kind, within_budget, category_caps, \
          support_threshold, min_age, rule, status, created_at) VALUES ($1, $2, $3, 100000, $4, $5, $6, $7, \
-         $8, $9, $10, 'basket', 1, 'groen=2', 3, 12, 'mes-add1', 'open', $11) RETURNING id",
+         $8, $9, $10, 'basket', 1, 'groen=2', 1, 12, 'mes-add1', 'open', $11) RETURNING id",
     )
+    // Support threshold 1: the demo has one supporter per plan (one demo resident writes the
+    // plans, the other supports them).
     .bind(tenant_id)
     .bind(title)
     .bind("Heeft u een idee voor uw buurt? Dien het in, verzamel steun en stem daarna mee over welke plannen de gemeente uitvoert. Er is € 100.000 te verdelen.")

@@ -13,7 +13,7 @@ use crate::web::ctx::{Ctx, redirect_with_flash};
 use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{FieldErrors, Form, Validator};
 use crate::web::i18n::tf;
-use crate::web::page::{Chrome, render, render_status};
+use crate::web::page::{Chrome, render_status};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -514,6 +514,70 @@ struct PlansTpl {
     rules: Vec<String>,
     ballots: i64,
     ballot_total: String,
+    /// Messages keyed by the id of the field they belong to (`reason_12`), so that the
+    /// summary links to the right plan's field.
+    errors: FieldErrors,
+    /// The plan whose form was posted with errors, and what was posted: that form shows the
+    /// posted values again.
+    posted: Option<(i64, Form)>,
+}
+
+impl PlansTpl {
+    fn posted(&self, plan: i64) -> Option<&Form> {
+        self.posted
+            .as_ref()
+            .and_then(|(id, f)| (*id == plan).then_some(f))
+    }
+    fn err(&self, plan: &i64, field: &str) -> Option<&str> {
+        self.errors.get(&format!("{field}_{plan}"))
+    }
+    fn feasible(&self, pc: &PlanCard) -> Option<bool> {
+        match self.posted(pc.p.id) {
+            Some(f) => match f.raw("feasible") {
+                "ja" => Some(true),
+                "nee" => Some(false),
+                _ => None,
+            },
+            None => pc.p.feasible,
+        }
+    }
+    fn reason(&self, pc: &PlanCard) -> String {
+        match self.posted(pc.p.id) {
+            Some(f) => f.get("reason"),
+            None => pc.p.check_reason.clone(),
+        }
+    }
+    fn municipal_cost(&self, pc: &PlanCard) -> String {
+        match self.posted(pc.p.id) {
+            Some(f) => f.get("municipal_cost"),
+            None => {
+                pc.p.municipal_cost
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            }
+        }
+    }
+    fn on_ballot(&self, pc: &PlanCard) -> bool {
+        match self.posted(pc.p.id) {
+            Some(f) => f.checked("on_ballot"),
+            None => pc.p.on_ballot,
+        }
+    }
+    fn exec_status(&self, pc: &PlanCard) -> String {
+        match self.posted(pc.p.id) {
+            Some(f) => f.get("exec_status"),
+            None => pc.p.exec_status.clone(),
+        }
+    }
+    fn exec_body(&self, pc: &PlanCard) -> String {
+        self.posted(pc.p.id)
+            .map(|f| f.get("body"))
+            .unwrap_or_default()
+    }
+    /// Whether a plan lacks the supporters it needs to go on the ballot.
+    fn below_threshold(&self, pc: &PlanCard) -> bool {
+        pc.p.supports < self.r.support_threshold
+    }
 }
 
 pub async fn plans(
@@ -524,26 +588,61 @@ pub async fn plans(
     Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let r = staff_round(&state, tenant.id, &id).await?;
+    plans_page(&state, &ctx, &tenant, r, FieldErrors::new(), None).await
+}
+
+/// The plans page; with errors, the posted plan form is shown again with its messages (422).
+async fn plans_page(
+    state: &AppState,
+    ctx: &Ctx,
+    tenant: &TenantCtx,
+    r: Round,
+    errors: FieldErrors,
+    posted: Option<(i64, Form)>,
+) -> AppResult<Response> {
     let list = store::plans(&state.db, r.id, false).await?;
     let ballot_total: i64 = list
         .iter()
         .filter(|p| p.on_ballot)
         .map(|p| p.ballot_cost())
         .sum();
-    render(&PlansTpl {
-        c: Chrome::new(
-            &ctx,
-            Some(&tenant.0),
-            ctx.t("buurtbudget.manage.plans_title"),
-        ),
-        base: format!("/{}/beheer/buurtbudget/{}", tenant.slug, r.id),
-        public_base: format!("/{}/buurtbudget/{}", tenant.slug, r.id),
-        plans: list.into_iter().map(|p| plan_card(&ctx, &r, p)).collect(),
-        rules: rule_texts(ctx.lang, &r),
-        ballots: store::count_ballots(&state.db, r.id).await?,
-        ballot_total: eur(ctx.lang, ballot_total),
-        r,
-    })
+    render_status(
+        errors.status(),
+        &PlansTpl {
+            c: Chrome::new(
+                ctx,
+                Some(&tenant.0),
+                ctx.t("buurtbudget.manage.plans_title"),
+            ),
+            base: format!("/{}/beheer/buurtbudget/{}", tenant.slug, r.id),
+            public_base: format!("/{}/buurtbudget/{}", tenant.slug, r.id),
+            plans: list.into_iter().map(|p| plan_card(ctx, &r, p)).collect(),
+            rules: rule_texts(ctx.lang, &r),
+            ballots: store::count_ballots(&state.db, r.id).await?,
+            ballot_total: eur(ctx.lang, ballot_total),
+            r,
+            errors,
+            posted,
+        },
+    )
+}
+
+/// Messages of one plan's form, keyed by the ids of that plan's fields on the plans page.
+fn plan_errors(plan: i64, errors: &FieldErrors) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for (field, msg) in errors.iter() {
+        let id = match field.as_str() {
+            "feasible" => "f_ja",
+            "reason" => "reason",
+            "municipal_cost" => "mc",
+            "on_ballot" => "ob",
+            "exec_status" => "es",
+            "body" => "eb",
+            other => other,
+        };
+        out.add(&format!("{id}_{plan}"), msg.clone());
+    }
+    out
 }
 
 /// Record the check of one plan: feasible or not with a reason, the municipality's cost
@@ -570,10 +669,25 @@ pub async fn check_plan(
     if feasible.as_deref() == Some("nee") && reason.is_empty() {
         v.error("reason", "buurtbudget.manage.reason_needed");
     }
+    // The support threshold: a plan goes on the ballot only with enough supporters. A plan
+    // already on it (imported rounds carry no supports) may keep its place.
+    if on_ballot && !p.on_ballot && p.supports < r.support_threshold {
+        v.errors.add(
+            "on_ballot",
+            tf(
+                ctx.lang,
+                "buurtbudget.manage.below_threshold",
+                &[
+                    ("n", &p.supports.to_string()),
+                    ("drempel", &r.support_threshold.to_string()),
+                ],
+            ),
+        );
+    }
     let errors = v.finish();
     if !errors.is_empty() {
-        let msg: Vec<String> = errors.iter().map(|(k, m)| format!("{k}: {m}")).collect();
-        return Err(AppError::BadRequest(msg.join(" ")));
+        let errors = plan_errors(p.id, &errors);
+        return plans_page(&state, &ctx, &tenant, r, errors, Some((p.id, form))).await;
     }
     if r.status == "uitslag" || store::count_ballots(&state.db, r.id).await? > 0 {
         return Ok(redirect_with_flash(
@@ -634,8 +748,8 @@ pub async fn execution(
     let body = v.text("body", 2000);
     let errors = v.finish();
     if !errors.is_empty() {
-        let msg: Vec<String> = errors.iter().map(|(k, m)| format!("{k}: {m}")).collect();
-        return Err(AppError::BadRequest(msg.join(" ")));
+        let errors = plan_errors(p.id, &errors);
+        return plans_page(&state, &ctx, &tenant, r, errors, Some((p.id, form))).await;
     }
     let status = status.unwrap_or_default();
     let mut tx = state.db.begin().await?;
