@@ -360,6 +360,22 @@ both_backends!(round_from_setup_to_execution, |app| async move {
         .await;
     p.assert_status(200)
         .assert_text_contains("2 stemcodes en brieven gemaakt uit 3 regels");
+    // The same extract again makes no second set of codes.
+    staff
+        .post_multipart(
+            &format!("{b}/{rid}/codes/register"),
+            &[],
+            &[FilePart {
+                field: "register",
+                filename: "r-opnieuw.csv",
+                content_type: "text/csv",
+                bytes: good_csv.as_bytes(),
+            }],
+        )
+        .await
+        .assert_status(422)
+        .assert_text_contains("al gebruikt voor brievenset")
+        .assert_text_contains("er zijn geen nieuwe codes gemaakt");
     assert_eq!(
         count(
             &app,

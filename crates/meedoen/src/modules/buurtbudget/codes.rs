@@ -20,6 +20,7 @@ use crate::web::error::{AppError, AppResult, path_id};
 use crate::web::form::{Form, MultipartForm};
 use crate::web::i18n::{Lang, tf};
 use crate::web::page::{Chrome, fmt_datetime, fmt_int, render_status};
+use crate::web::security::sha256_hex;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -332,6 +333,26 @@ pub async fn import_register(
         let e = vec![ctx.t("buurtbudget.register.not_utf8").to_string()];
         return codes_page(&state, &ctx, &tenant, r, None, String::new(), e).await;
     };
+    // The same extract twice would give every resident on it a second code.
+    let sha = sha256_hex(&file.bytes);
+    let earlier: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, created_at FROM bb_letter_batches WHERE round_id = $1 AND register_sha256 = $2",
+    )
+    .bind(r.id)
+    .bind(&sha)
+    .fetch_optional(state.db.pool())
+    .await?;
+    if let Some((batch, at)) = earlier {
+        let e = vec![tf(
+            ctx.lang,
+            "buurtbudget.register.same_file",
+            &[
+                ("set", &batch.to_string()),
+                ("datum", &fmt_datetime(ctx.lang, at)),
+            ],
+        )];
+        return codes_page(&state, &ctx, &tenant, r, None, String::new(), e).await;
+    }
     let all_areas = areas::of_tenant(&state.db, tenant.id, None).await?;
     let year = chrono::Utc::now().year();
     let people = match parse_register(ctx.lang, text, &all_areas, year) {
@@ -345,6 +366,7 @@ pub async fn import_register(
         &r,
         &all_areas,
         &people,
+        Some(&sha),
         Some(a.user.as_ref()),
     )
     .await?;
@@ -369,6 +391,7 @@ pub async fn generate(
     r: &Round,
     all_areas: &[Area],
     people: &[Resident],
+    register_sha256: Option<&str>,
     actor: Option<&crate::web::ctx::SessionUser>,
 ) -> AppResult<(i64, usize)> {
     let eligible: Vec<&Resident> = people
@@ -432,14 +455,15 @@ pub async fn generate(
     };
     let mut tx = state.db.begin().await?;
     let batch: i64 = sqlx::query_scalar(
-        "INSERT INTO bb_letter_batches (round_id, letters, csv_text, pdf_bytes, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO bb_letter_batches (round_id, letters, csv_text, pdf_bytes, created_at, \
+         register_sha256) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(r.id)
     .bind(codes.len() as i64)
     .bind(String::from_utf8_lossy(&csv_bytes).to_string())
     .bind(pdf)
     .bind(now())
+    .bind(register_sha256)
     .fetch_one(&mut *tx)
     .await?;
     insert_codes(&mut tx, r.id, Some(batch), &codes).await?;
