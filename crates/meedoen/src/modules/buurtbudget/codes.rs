@@ -12,6 +12,7 @@ use super::store::{self, Round};
 use crate::db::{Backend, Tx, now};
 use crate::modules::kern::areas::{self, Area};
 use crate::modules::kern::audit;
+use crate::modules::kern::tenants::Tenant;
 use crate::pdf::{Block, Document};
 use crate::web::AppState;
 use crate::web::access::{Authorized, ManageParticipation, TenantCtx};
@@ -361,8 +362,7 @@ pub async fn import_register(
     };
     let (_, n) = generate(
         &state,
-        &tenant.slug,
-        tenant.id,
+        &tenant,
         &r,
         &all_areas,
         &people,
@@ -386,8 +386,7 @@ pub async fn import_register(
 /// Returns the letter batch and the number of codes.
 pub async fn generate(
     state: &AppState,
-    slug: &str,
-    tenant_id: i64,
+    tenant: &Tenant,
     r: &Round,
     all_areas: &[Area],
     people: &[Resident],
@@ -398,7 +397,7 @@ pub async fn generate(
         .iter()
         .filter(|p| eligible(r, all_areas, p))
         .collect();
-    let link = vote_link(state, slug, r.id);
+    let link = vote_link(state, &tenant.slug, r.id);
     let mut codes = Vec::with_capacity(eligible.len());
     let mut csv_out = csv::WriterBuilder::new()
         .delimiter(b';')
@@ -469,7 +468,7 @@ pub async fn generate(
     insert_codes(&mut tx, r.id, Some(batch), &codes).await?;
     audit::record(
         &mut tx,
-        Some(tenant_id),
+        Some(tenant.id),
         actor,
         "buurtbudget.codes_gemaakt",
         "bb_round",

@@ -215,7 +215,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         let r = super::store::get_round(&state.db, tenant.id, rid)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo round"))?;
-        generate(state, slug, tenant.id, &r, &all, &people, None, None)
+        generate(state, &tenant, &r, &all, &people, None, None)
             .await
             .map_err(|e| anyhow::anyhow!("demo letters: {e}"))?;
     }
