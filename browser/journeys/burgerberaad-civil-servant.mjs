@@ -69,6 +69,11 @@ export default async function (t) {
   await v.follow("Burgerberaad Groen en veilig plein");
   await v.expectText("Aanmeldingen tegenover de bevolking");
   await v.fill("Publieke seed", "20261123");
+  // Registration is still open in the demo: selecting now needs a confirmation.
+  await v.submit("Loting starten");
+  await v.expectText("Wacht tot de termijn voorbij is");
+  await v.fill("Publieke seed", "20261123");
+  await v.check("Toch nu loten, voor het einde van de aanmeldtermijn");
   await v.submit("Loting starten");
   // The result page follows the background job with a progress bar until it is done.
   if (await v.page.locator(".job").count()) {

@@ -432,10 +432,30 @@ both_backends!(civil_servant_and_resident_journey, |app| async move {
         .get(&format!("/haarlem/burgerberaad/{id}/loting/deelnemers.csv"))
         .await
         .assert_status(404);
-    let started = staff
+    // Registration is still open: selecting needs an explicit confirmation.
+    staff
         .post_form(
             &format!("{B}/{id}/selectie"),
             &[("algorithm", "leximin"), ("seed", "987654321")],
+        )
+        .await
+        .assert_status(422)
+        .assert_text_contains("De aanmeldtermijn loopt nog tot en met");
+    let job: Option<i64> =
+        sqlx::query_scalar("SELECT selection_job_id FROM ba_assemblies WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(job, None, "a selection started without confirmation");
+    let started = staff
+        .post_form(
+            &format!("{B}/{id}/selectie"),
+            &[
+                ("algorithm", "leximin"),
+                ("seed", "987654321"),
+                ("early", "1"),
+            ],
         )
         .await;
     started.assert_redirect(&format!("{B}/{id}/selectie"));
@@ -903,7 +923,7 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
     let started = staff
         .post_form(
             &format!("{B}/{id}/selectie"),
-            &[("algorithm", "leximin"), ("seed", "5")],
+            &[("algorithm", "leximin"), ("seed", "5"), ("early", "1")],
         )
         .await;
     started.assert_redirect(&format!("{B}/{id}/selectie"));
@@ -927,7 +947,10 @@ both_backends!(infeasible_quotas_are_explained, |app| async move {
         .await
         .unwrap();
     staff
-        .post_form(&format!("{B}/{id}/selectie"), &[("seed", "5")])
+        .post_form(
+            &format!("{B}/{id}/selectie"),
+            &[("seed", "5"), ("early", "1")],
+        )
         .await
         .assert_status(422)
         .assert_text_contains("De quota kloppen niet");

@@ -569,6 +569,8 @@ struct ShowTpl {
     job_href: Option<String>,
     message: String,
     seed_suggestion: String,
+    /// Registration is still open: starting the selection needs an explicit confirmation.
+    early: bool,
 }
 
 /// Response per wijk and per feature against the population, from the current records.
@@ -694,6 +696,7 @@ async fn show_page(
         job_href,
         message,
         seed_suggestion: selection::random_seed().to_string(),
+        early: a.registration_open(&super::public::today()),
         a,
     };
     render_status(status, &tpl)
@@ -990,6 +993,15 @@ pub async fn select_submit(
             }
         }
     };
+    // Before the registration deadline, only with an explicit confirmation: whoever
+    // registers later no longer takes part.
+    if a.registration_open(&super::public::today()) && !form.checked("early") {
+        let m = fail(
+            "burgerberaad.select.err.early",
+            &[("datum", &fmt_date(ctx.lang, &a.registration_deadline))],
+        );
+        return show_page(&state, &ctx, &s, a, m, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let quotas = store::quotas(&state.db, a.id).await?;
     let rows: Vec<QuotaRow> = quotas.iter().map(Quota::row).collect();
     if !features::check(a.panel_size, &rows, &a.feature_list()).is_empty() {

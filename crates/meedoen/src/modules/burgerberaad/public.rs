@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-fn today() -> String {
+pub(super) fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
 
