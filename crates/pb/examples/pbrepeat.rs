@@ -1,6 +1,7 @@
 //! Profiling helper: `cargo run -p pb --release --example pbrepeat -- RULE REPEAT FILE...`
 //! runs the rule REPEAT times per file (parsing once) and prints the mean time per tally and
-//! the winners (so two builds can be compared).
+//! the winners (so two builds can be compared); with `PB_CERT=1` also a digest of the
+//! certificate.
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rule: pb::Rule = args[1].parse().unwrap();
@@ -32,6 +33,16 @@ fn main() {
             o.add1,
             ids
         );
+        if std::env::var_os("PB_CERT").is_some() {
+            // A digest of the certificate (payments of every voter), to compare two builds.
+            let cert = pb::certificate::certificate(e, &o, &pb::TieBreak::default());
+            let json = serde_json::to_string(&cert).unwrap();
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in json.bytes() {
+                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+            println!("  certificate {} bytes, fnv64 {h:016x}", json.len());
+        }
         if std::env::var_os("PB_PARTS").is_some() {
             parts(e, repeat);
         }

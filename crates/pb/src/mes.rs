@@ -54,6 +54,64 @@ impl Hasher for FastHasher {
 
 const EPS: f64 = f64::EPSILON;
 
+/// Instances with at least this many groups number them in the order of [`renumber_groups`].
+const RENUMBER_MIN_GROUPS: usize = 4096;
+
+/// Numbers the groups for locality of the per-group arrays (large instances: the arrays of an
+/// evaluation are megabytes, and every pass over a project's supporters reads and writes them
+/// at its supporters' group numbers): groups sorted by their ballots, each ballot read as the
+/// ascending list of its projects' positions in the order of popularity (most voters first).
+/// The supporters of the most popular project are then one run of consecutive groups, those
+/// of the next one at most two runs, and so on. Decisions do not depend on group numbers.
+fn renumber_groups(
+    m: usize,
+    flat: &[(usize, u64)],
+    off: &[usize],
+    first_ballot: &mut Vec<usize>,
+    size: &mut Vec<usize>,
+    group_of: &mut [u32],
+) {
+    let groups = first_ballot.len();
+    let items = |g: usize| {
+        let bi = first_ballot[g];
+        &flat[off[bi]..off[bi + 1]]
+    };
+    let mut voters = vec![0usize; m];
+    for (g, &w) in size.iter().enumerate() {
+        for &(p, _) in items(g) {
+            voters[p] += w;
+        }
+    }
+    let mut by_pop: Vec<usize> = (0..m).collect();
+    by_pop.sort_by(|&a, &b| voters[b].cmp(&voters[a]).then(a.cmp(&b)));
+    let mut pos = vec![0u32; m];
+    for (i, &p) in by_pop.iter().enumerate() {
+        pos[p] = i as u32;
+    }
+    let mut key_off: Vec<usize> = Vec::with_capacity(groups + 1);
+    key_off.push(0);
+    let mut keys: Vec<u32> = Vec::new();
+    for g in 0..groups {
+        let start = keys.len();
+        keys.extend(items(g).iter().map(|&(p, _)| pos[p]));
+        keys[start..].sort_unstable();
+        key_off.push(keys.len());
+    }
+    let key = |g: usize| &keys[key_off[g]..key_off[g + 1]];
+    let mut order: Vec<usize> = (0..groups).collect();
+    // Ballots of different groups differ, so the keys do too: no ties.
+    order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)));
+    let mut new_of = vec![0u32; groups];
+    for (new, &old) in order.iter().enumerate() {
+        new_of[old] = new as u32;
+    }
+    *first_ballot = order.iter().map(|&g| first_ballot[g]).collect();
+    *size = order.iter().map(|&g| size[g]).collect();
+    for g in group_of.iter_mut() {
+        *g = new_of[*g as usize];
+    }
+}
+
 /// Ballots merged into groups of identical ballots, with supporters per project.
 #[derive(Debug, Clone)]
 pub struct MesInstance {
@@ -86,11 +144,25 @@ pub struct MesInstance {
 impl MesInstance {
     /// Builds an instance from ballots given as (project, utility) lists (items with utility 0
     /// are dropped, a project listed twice counts once). Identical ballots form one group;
-    /// groups are numbered in order of first occurrence.
+    /// groups are numbered in order of first occurrence, or on large instances in the order
+    /// of [`renumber_groups`].
     pub fn from_utilities<B>(
         cost: Vec<Money>,
         rank: Vec<usize>,
         ballots: impl IntoIterator<Item = B>,
+    ) -> MesInstance
+    where
+        B: IntoIterator<Item = (usize, u64)>,
+    {
+        MesInstance::build(cost, rank, ballots, RENUMBER_MIN_GROUPS)
+    }
+
+    /// [`MesInstance::from_utilities`], renumbering the groups from `renumber_min` groups on.
+    fn build<B>(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = B>,
+        renumber_min: usize,
     ) -> MesInstance
     where
         B: IntoIterator<Item = (usize, u64)>,
@@ -145,6 +217,9 @@ impl MesInstance {
             group_of.push(g);
         }
         drop(index);
+        if first_ballot.len() >= renumber_min {
+            renumber_groups(m, &flat, &off, &mut first_ballot, &mut size, &mut group_of);
+        }
         // Members group after group (counting sort by group, ballots in order).
         let mut member_off: Vec<u32> = Vec::with_capacity(size.len() + 1);
         member_off.push(0);
@@ -299,6 +374,9 @@ struct Eval<'a> {
     in_x: Vec<bool>,
     /// Scratch: groups that paid all they had in the current payment.
     exhausted_scratch: Vec<u32>,
+    /// `Some((k, round))` when `in_x` holds the exact split of project `k`'s supporters at
+    /// its exact price in this round (who pays all they have), for [`Eval::pay`].
+    x_for: Option<(usize, usize)>,
     exact_calls: usize,
 }
 
@@ -469,6 +547,7 @@ impl<'a> Eval<'a> {
             scratch: Vec::new(),
             in_x: Vec::new(),
             exhausted_scratch: Vec::new(),
+            x_for: None,
             exact_calls: 0,
         }
     }
@@ -505,7 +584,7 @@ impl<'a> Eval<'a> {
 
     /// Exact money of one group, times `cd`.
     fn budget_num(&self, g: u32) -> BigInt {
-        if self.exhausted_at[g as usize] != NOT {
+        if self.b_f[g as usize].0 < 0.0 {
             return BigInt::zero();
         }
         let mut spent = Nat::default();
@@ -530,7 +609,7 @@ impl<'a> Eval<'a> {
         self.coef.resize(self.prices.len(), 0);
         let mut w_total: u128 = 0;
         for (i, &(g, _)) in self.inst.supporters[k].iter().enumerate() {
-            if self.exhausted_at[g as usize] != NOT || !pick(i) {
+            if self.b_f[g as usize].0 < 0.0 || !pick(i) {
                 continue;
             }
             let w = self.inst.weight[g as usize] as u128;
@@ -736,13 +815,19 @@ impl<'a> Eval<'a> {
         if inst.cost[k] == 0 {
             return Price::zero();
         }
+        if let Some(h) = hint
+            && let Some(p) = self.price_exact_near(k, h)
+        {
+            return p;
+        }
+        self.x_for = None;
         let cost_n = BigInt::from(inst.cost[k]) * &self.cd;
         self.in_x.clear();
         self.in_x.resize(sup.len(), false);
         let mut den: u128 = 0;
         let mut any_x = false;
         for (i, &(g, u)) in sup.iter().enumerate() {
-            if self.exhausted_at[g as usize] != NOT {
+            if self.b_f[g as usize].0 < 0.0 {
                 continue;
             }
             let wu = inst.weight[g as usize] as u128 * u as u128;
@@ -771,7 +856,7 @@ impl<'a> Eval<'a> {
                 // Everybody pays all they have: the price is the largest money/utility.
                 let mut best: (BigInt, u128) = (BigInt::zero(), 1);
                 for &(g, u) in sup {
-                    if self.exhausted_at[g as usize] == NOT {
+                    if self.b_f[g as usize].0 >= 0.0 {
                         let b = self.budget_num(g);
                         // b/u > best.0/best.1
                         if &b * BigInt::from(best.1) > &best.0 * BigInt::from(u) {
@@ -788,7 +873,7 @@ impl<'a> Eval<'a> {
             let rho_f = ratio_f64(&rho);
             let mut changed = false;
             for (i, &(g, u)) in sup.iter().enumerate() {
-                if self.in_x[i] || self.exhausted_at[g as usize] != NOT {
+                if self.in_x[i] || self.b_f[g as usize].0 < 0.0 {
                     continue;
                 }
                 let b = self.b_f[g as usize].0;
@@ -808,6 +893,7 @@ impl<'a> Eval<'a> {
                 }
             }
             if !changed {
+                self.x_for = Some((k, self.prices.len()));
                 break;
             }
             let in_x = std::mem::take(&mut self.in_x);
@@ -815,12 +901,95 @@ impl<'a> Eval<'a> {
             self.in_x = in_x;
         }
         let f = ratio_f64(&rho);
+        if let Some(h) = hint
+            && any_x
+            && f < h * (1.0 - 1e-6) * (1.0 + 1e-12)
+        {
+            // The supporters put in X from the hint need ρ ≥ h·(1-10⁻⁶) (f is within 2ε of
+            // ρ); not expected (the hint is the float water-filling's price), but then start
+            // over without it.
+            return self.price_exact(k, None);
+        }
         Price {
             f,
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some(raw),
         }
+    }
+
+    /// The exact price of an affordable project `k` in one pass over its supporters, when the
+    /// float estimate `h` is close enough to split them for sure: every supporter's money is
+    /// either clearly below `h·u·(1-2·10⁻⁶)` (pays all it has) or clearly above
+    /// `h·u·(1+2·10⁻⁶)` (pays its share), beyond the money's error bound `δ` (twice, which
+    /// also covers the rounding of the thresholds). The exact price of that split is then
+    /// checked to lie within `h·(1 ± 10⁻⁶)`, which makes the split the exact one at that price
+    /// (so the price is the least root, as the water-filling of [`Eval::price_exact`] would
+    /// find, with the same numerator and denominator). `None`: some supporter is too close,
+    /// or the check fails; the caller falls back to the water-filling.
+    fn price_exact_near(&mut self, k: usize, h: f64) -> Option<Price> {
+        let inst = self.inst;
+        let sup = &inst.supporters[k];
+        self.x_for = None;
+        self.in_x.clear();
+        self.in_x.resize(sup.len(), false);
+        self.coef.clear();
+        self.coef.resize(self.prices.len(), 0);
+        let two_delta = 2.0 * self.delta;
+        let (f_lo, f_hi) = (h * (1.0 - 2e-6), h * (1.0 + 2e-6));
+        let mut w_x: u128 = 0;
+        let mut den: u128 = 0;
+        for (i, &(g, u)) in sup.iter().enumerate() {
+            let gi = g as usize;
+            let b = self.b_f[gi].0;
+            if b < 0.0 {
+                continue; // exhausted
+            }
+            let uf = u as f64;
+            let w = inst.weight[gi] as u128;
+            if b < f_lo * uf - two_delta {
+                self.in_x[i] = true;
+                w_x += w;
+                let off = inst.item_off[gi] as usize;
+                for &(r, ur) in &self.pf[off..off + self.pf_len[gi] as usize] {
+                    self.coef[r as usize] += w * ur as u128;
+                }
+            } else if b > f_hi * uf + two_delta {
+                den += w * u as u128;
+            } else {
+                return None;
+            }
+        }
+        if den == 0 {
+            return None;
+        }
+        // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r.
+        let mut spent = Nat::default();
+        for (r, &c) in self.coef.iter().enumerate() {
+            if c != 0 {
+                spent.add_mul_small(&self.n_p[r], c);
+            }
+        }
+        let mut sum_x = Nat::default();
+        sum_x.add_mul_small(&self.n_e, w_x);
+        sum_x.sub_assign(&spent);
+        let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
+        if num.sign() != num_bigint::Sign::Plus {
+            return None;
+        }
+        let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(den));
+        let f = ratio_f64(&rho);
+        // f is within 2ε of ρ (relative): ρ ∈ [h·(1-10⁻⁶), h·(1+10⁻⁶)] with room to spare.
+        if !(f >= h * (1.0 - 1e-6) * (1.0 + 1e-12) && f <= h * (1.0 + 1e-6) * (1.0 - 1e-12)) {
+            return None;
+        }
+        self.x_for = Some((k, self.prices.len()));
+        Some(Price {
+            f,
+            err: RATIO_F64_ERR * f,
+            exact: Some(rho),
+            raw: Some((num, den)),
+        })
     }
 
     fn ensure_exact(&mut self, k: usize, p: &mut Price) {
@@ -841,15 +1010,21 @@ impl<'a> Eval<'a> {
         self.prices_f.push(rho_f);
         let mut exhausted = std::mem::take(&mut self.exhausted_scratch);
         exhausted.clear();
-        for &(g, u) in &inst.supporters[k] {
+        // The exact split computed with the price, when there is one.
+        let known = self.x_for == Some((k, round as usize));
+        self.x_for = None;
+        let in_x = std::mem::take(&mut self.in_x);
+        for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
             let gi = g as usize;
-            if self.exhausted_at[gi] != NOT {
-                continue;
-            }
             let b = self.b_f[gi].0;
+            if b < 0.0 {
+                continue; // exhausted
+            }
             let share = rho_f * u as f64;
             let margin = self.delta + 4.0 * EPS * share.abs();
-            let pays_all = if b < share - margin {
+            let pays_all = if known {
+                in_x[i]
+            } else if b < share - margin {
                 true
             } else if b > share + margin {
                 false
@@ -866,6 +1041,7 @@ impl<'a> Eval<'a> {
                 self.b_f[gi].0 = (b - share).max(0.0);
             }
         }
+        self.in_x = in_x;
         self.push_price(n, *d);
         for &g in &exhausted {
             self.exhausted_at[g as usize] = round;
@@ -1277,6 +1453,64 @@ mod tests {
                 assert_eq!(left.to_big(), &big - &spent_big);
             }
         }
+    }
+
+    #[test]
+    fn renumbered_groups_give_the_same_runs() {
+        // Enough distinct ballots (random subsets of 14 projects, cost and point utilities)
+        // for the renumbering to matter; same winners, prices and per-voter payments with and
+        // without it, at several endowments.
+        let mut x: u64 = 0x853c_49e6_748f_ea9b;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let m = 14;
+        let cost: Vec<Money> = (0..m).map(|_| 50 + next() % 400).collect();
+        let rank: Vec<usize> = (0..m).collect();
+        let mut longest = 0;
+        for points in [false, true] {
+            let ballots: Vec<Vec<(usize, u64)>> = (0..3000)
+                .map(|_| {
+                    let mask = next();
+                    (0..m)
+                        .filter(|p| mask >> p & 1 == 1 && (mask >> (20 + p)) & 1 == 1)
+                        .map(|p| (p, if points { 1 + next() % 5 } else { cost[p] }))
+                        .collect()
+                })
+                .collect();
+            let plain = MesInstance::build(cost.clone(), rank.clone(), ballots.clone(), usize::MAX);
+            let renum = MesInstance::build(cost.clone(), rank.clone(), ballots.clone(), 0);
+            assert_eq!(plain.groups(), renum.groups());
+            assert!(
+                (0..plain.groups()).any(|g| plain.group_members(g) != renum.group_members(g)),
+                "the renumbering changes the numbering"
+            );
+            for e in [1u32, 2, 3, 5] {
+                let e = BigRational::new(BigInt::from(e), BigInt::from(10));
+                let (a, b) = (mes_run(&plain, &e), mes_run(&renum, &e));
+                assert_eq!(a.chosen.len(), b.chosen.len());
+                for (x, y) in a.chosen.iter().zip(&b.chosen) {
+                    assert_eq!(x.0, y.0);
+                    assert_eq!(x.1, y.1, "exact prices (compared by value)");
+                }
+                let per_voter = |inst: &MesInstance, run: &MesRun| {
+                    let mut v = vec![Vec::new(); inst.n as usize];
+                    for g in 0..inst.groups() {
+                        let pays = run.group_payments(inst, g);
+                        for &i in inst.group_members(g) {
+                            v[i] = pays.clone();
+                        }
+                    }
+                    v
+                };
+                assert_eq!(per_voter(&plain, &a), per_voter(&renum, &b));
+                longest = longest.max(a.chosen.len());
+            }
+        }
+        assert!(longest >= 4, "runs of several rounds ({longest})");
     }
 
     #[test]
