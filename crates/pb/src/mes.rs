@@ -338,6 +338,19 @@ pub struct Buffers {
     pf_len: Vec<u32>,
     exhausted_at: Vec<u32>,
     b_f: Vec<(f64, f64)>,
+    /// The scratch arrays of one evaluation (up to a project's supporters long).
+    scratch: Scratch,
+}
+
+/// Scratch arrays of an evaluation (see the fields of [`Eval`]), kept with [`Buffers`] so that
+/// an Add1 completion does not grow them again in every run.
+#[derive(Debug, Default)]
+struct Scratch {
+    coef: Vec<u128>,
+    float: Vec<(f64, f64, f64, f64)>,
+    uniform: Vec<(f64, f64)>,
+    in_x: Vec<bool>,
+    exhausted: Vec<u32>,
 }
 
 impl Clone for Buffers {
@@ -522,6 +535,7 @@ impl<'a> Eval<'a> {
             mut pf_len,
             mut exhausted_at,
             mut b_f,
+            scratch,
         } = bufs;
         // Slots of `pf` are written before they are read (`pf_len` says which are valid), so a
         // recycled buffer needs no clearing.
@@ -545,11 +559,11 @@ impl<'a> Eval<'a> {
             pf_len,
             exhausted_at,
             b_f,
-            coef: Vec::new(),
-            scratch: Vec::new(),
-            scratch_u: Vec::new(),
-            in_x: Vec::new(),
-            exhausted_scratch: Vec::new(),
+            coef: scratch.coef,
+            scratch: scratch.float,
+            scratch_u: scratch.uniform,
+            in_x: scratch.in_x,
+            exhausted_scratch: scratch.exhausted,
             x_for: None,
             exact_calls: 0,
         }
@@ -561,6 +575,13 @@ impl<'a> Eval<'a> {
             pf_len: self.pf_len,
             exhausted_at: self.exhausted_at,
             b_f: self.b_f,
+            scratch: Scratch {
+                coef: self.coef,
+                float: self.scratch,
+                uniform: self.scratch_u,
+                in_x: self.in_x,
+                exhausted: self.exhausted_scratch,
+            },
         }
     }
 
@@ -1266,8 +1287,9 @@ pub struct MesRun {
     /// Per group (slots from `item_off[g]`): rounds in which it paid its full share `ρ·u`.
     pf: Vec<(u32, u64)>,
     pf_len: Vec<u32>,
-    /// Per group: the round in which it paid all it had left, if any.
-    pub exhausted_at: Vec<Option<u32>>,
+    /// Per group: the round in which it paid all it had left, or `NOT` (see
+    /// [`MesRun::exhausted_at`]).
+    exhausted: Vec<u32>,
     /// Number of exact (rational) price computations and comparisons.
     pub exact_calls: usize,
     /// The evaluation's other arrays, for reuse by the next evaluation.
@@ -1280,8 +1302,15 @@ impl MesRun {
         Buffers {
             pf: self.pf,
             pf_len: self.pf_len,
+            exhausted_at: self.exhausted,
             ..self.spare
         }
+    }
+
+    /// The round in which group `g` paid all it had left, if any.
+    pub fn exhausted_at(&self, g: usize) -> Option<u32> {
+        let r = self.exhausted[g];
+        (r != NOT).then_some(r)
     }
 
     /// Total cost of the chosen projects.
@@ -1299,7 +1328,7 @@ impl MesRun {
             left -= &p;
             out.push((r as usize, p));
         }
-        if let Some(r) = self.exhausted_at[g] {
+        if let Some(r) = self.exhausted_at(g) {
             out.push((r as usize, left));
             out.sort_by_key(|x| x.0);
         }
@@ -1380,17 +1409,12 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         let rho = ev.pay(k, &p);
         chosen.push((k, rho));
     }
-    let exhausted_at = ev
-        .exhausted_at
-        .iter()
-        .map(|&r| (r != NOT).then_some(r))
-        .collect();
     let exact_calls = ev.exact_calls;
     let mut bufs = ev.into_buffers();
     MesRun {
         endowment: endowment.clone(),
         chosen,
-        exhausted_at,
+        exhausted: std::mem::take(&mut bufs.exhausted_at),
         pf: std::mem::take(&mut bufs.pf),
         pf_len: std::mem::take(&mut bufs.pf_len),
         exact_calls,
