@@ -170,6 +170,22 @@ impl PanelSpace {
                 low |= bit(r);
             }
         }
+        // The candidates `b` by position in `order`, with what the scan
+        // needs of them in contiguous arrays, and a bit set of the positions
+        // whose type still has a person off the panel. Skipping the other
+        // positions changes nothing: the scan below stops at the first `b`
+        // whose gain is too small, and the gains fall along `order`.
+        let ow: Vec<f64> = order.iter().map(|&b| w[b]).collect();
+        let omask: Vec<u128> = order.iter().map(|&b| self.type_mask[b]).collect();
+        let ohh: Vec<usize> = order.iter().map(|&b| self.household_of[b]).collect();
+        let mut pos_of = vec![usize::MAX; nt];
+        let mut avail = vec![0u64; order.len().div_ceil(64)];
+        for (i, &b) in order.iter().enumerate() {
+            pos_of[b] = i;
+            if cnt[b] < self.size(b) {
+                avail[i / 64] |= 1 << (i % 64);
+            }
+        }
         for _ in 0..10 * self.k as usize + 100 {
             // Lightest first: their swaps gain most, so the search for the
             // others stops early.
@@ -180,32 +196,43 @@ impl PanelSpace {
                 let ra = &self.type_rows[a];
                 let ma = self.type_mask[a];
                 let ha = self.household_of[a];
-                for &b in order {
-                    let gain = w[b] - w[a];
-                    if gain <= 1e-12 || best.is_some_and(|(g, _, _)| gain <= g) {
-                        break;
-                    }
-                    if cnt[b] >= self.size(b) {
-                        continue;
-                    }
-                    let ok = if use_mask {
-                        let mb = self.type_mask[b];
-                        (mb & !ma & full) == 0 && (ma & !mb & low) == 0
-                    } else {
-                        ra.iter().zip(&self.type_rows[b]).all(|(&x, &y)| {
-                            x == y || (rc[x] > self.rows[x].min && rc[y] < self.rows[y].max)
-                        })
-                    };
-                    let hb = self.household_of[b];
-                    if ok && (hb == usize::MAX || hb == ha || hh[hb] == 0) {
-                        best = Some((gain, a, b));
-                        break;
+                let wa = w[a];
+                // Gains at most this end the scan.
+                let floor = best.map_or(1e-12, |(g, _, _)| g.max(1e-12));
+                'scan: for (wi, &word) in avail.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let i = wi * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let gain = ow[i] - wa;
+                        if gain <= floor {
+                            break 'scan;
+                        }
+                        let b = order[i];
+                        let ok = if use_mask {
+                            let mb = omask[i];
+                            (mb & !ma & full) == 0 && (ma & !mb & low) == 0
+                        } else {
+                            ra.iter().zip(&self.type_rows[b]).all(|(&x, &y)| {
+                                x == y || (rc[x] > self.rows[x].min && rc[y] < self.rows[y].max)
+                            })
+                        };
+                        let hb = ohh[i];
+                        if ok && (hb == usize::MAX || hb == ha || hh[hb] == 0) {
+                            best = Some((gain, a, b));
+                            break 'scan;
+                        }
                     }
                 }
             }
             let Some((_, a, b)) = best else { break };
             cnt[a] -= 1;
             cnt[b] += 1;
+            let (pa, pb) = (pos_of[a], pos_of[b]);
+            avail[pa / 64] |= 1 << (pa % 64);
+            if cnt[b] >= self.size(b) {
+                avail[pb / 64] &= !(1 << (pb % 64));
+            }
             for &r in &self.type_rows[a] {
                 rc[r] -= 1;
             }
