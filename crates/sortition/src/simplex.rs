@@ -47,13 +47,9 @@ pub(crate) struct Lp {
     since_refactor: usize,
     /// Devex reference weights per column (approximate steepest edge).
     devex: Vec<f64>,
-    /// The matrix by rows: `(column, value)` pairs, for the pivot row.
-    rows: Vec<Vec<(usize, f64)>>,
     /// Reduced cost of every column (0 for basic ones), updated by each
     /// pivot from the pivot row and recomputed at each refactorisation.
     d: Vec<f64>,
-    /// Scratch: the pivot row `α_r`.
-    alpha: Vec<f64>,
 }
 
 fn err(msg: &str) -> SortitionError {
@@ -63,7 +59,12 @@ fn err(msg: &str) -> SortitionError {
 impl Lp {
     /// A problem with the given columns and a starting basis (one column per
     /// row) that must be primal feasible (`B⁻¹b ≥ 0` up to round-off).
-    pub fn new(b: Vec<f64>, cols: Vec<Column>, cost: Vec<f64>, basis: Vec<usize>) -> Result<Lp> {
+    pub fn new(
+        b: Vec<f64>,
+        mut cols: Vec<Column>,
+        cost: Vec<f64>,
+        basis: Vec<usize>,
+    ) -> Result<Lp> {
         let m = b.len();
         if basis.len() != m {
             return Err(err("basis size"));
@@ -73,14 +74,12 @@ impl Lp {
         for (i, &j) in basis.iter().enumerate() {
             pos[j] = i;
         }
-        let mut rows = vec![Vec::new(); m];
-        for (j, c) in cols.iter().enumerate() {
-            for &(r, v) in c {
-                if r >= m {
-                    return Err(err("row index out of range"));
-                }
-                rows[r].push((j, v));
+        for c in &mut cols {
+            if c.iter().any(|&(r, _)| r >= m) {
+                return Err(err("row index out of range"));
             }
+            // Stable: the pivot row is summed in row order.
+            c.sort_by_key(|&(r, _)| r);
         }
         let mut lp = Lp {
             m,
@@ -94,9 +93,7 @@ impl Lp {
             xb: Vec::new(),
             since_refactor: 0,
             devex: vec![1.0; n_cols],
-            rows,
             d: vec![0.0; n_cols],
-            alpha: vec![0.0; n_cols],
         };
         lp.refactor()?;
         if lp.xb.iter().any(|&x| x < -1e-7) {
@@ -105,13 +102,10 @@ impl Lp {
         Ok(lp)
     }
 
-    pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+    pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {
         let j = self.cols.len();
-        for &(r, v) in &col {
-            self.rows[r].push((j, v));
-        }
+        col.sort_by_key(|&(r, _)| r);
         self.d.push(reduced(&col, cost, &self.y));
-        self.alpha.push(0.0);
         self.cols.push(col);
         self.cost.push(cost);
         self.pos.push(usize::MAX);
@@ -336,28 +330,25 @@ impl Lp {
                 }
             }
             let r = leave.ok_or_else(|| err("no leaving row"))?;
-            // The pivot row α_r = (row r of B⁻¹)·A, by rows of A (row r of
-            // B⁻¹ is usually sparse); it updates the reduced costs and the
-            // Devex weights.
+            // The pivot row α_r = (row r of B⁻¹)·A, column by column over the
+            // non-basic columns (row r of B⁻¹ is mostly dense here); it
+            // updates the reduced costs and the Devex weights. Column entries
+            // are sorted by row, so each α_rj is summed in the same order as
+            // a row-wise accumulation would; zero entries of `rho` add ±0,
+            // which changes no non-zero sum.
             let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
             let n = self.cols.len();
-            {
-                let alpha = &mut self.alpha[..];
-                alpha.iter_mut().for_each(|a| *a = 0.0);
-                for (row, &ri) in self.rows.iter().zip(&rho) {
-                    if ri != 0.0 {
-                        for &(j, v) in row {
-                            alpha[j] += ri * v;
-                        }
-                    }
-                }
-            }
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
             let mut reset = false;
             for j in 0..n {
-                let arj = self.alpha[j];
-                if arj == 0.0 || self.pos[j] != usize::MAX || j == q {
+                if self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                let arj = self.cols[j]
+                    .iter()
+                    .fold(0.0, |acc, &(i, v)| acc + rho[i] * v);
+                if arj == 0.0 {
                     continue;
                 }
                 self.d[j] -= step * arj;
@@ -446,19 +437,10 @@ impl Lp {
             i += 1;
             map[i - 1] != usize::MAX
         });
-        self.alpha = vec![0.0; next];
         self.pos = vec![usize::MAX; next];
         for (r, j) in self.basis.iter_mut().enumerate() {
             *j = map[*j];
             self.pos[*j] = r;
-        }
-        for row in &mut self.rows {
-            row.clear();
-        }
-        for (j, c) in self.cols.iter().enumerate() {
-            for &(r, v) in c {
-                self.rows[r].push((j, v));
-            }
         }
         map
     }
