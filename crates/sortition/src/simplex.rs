@@ -13,6 +13,7 @@
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
 use crate::error::{Result, SortitionError};
+use crate::kernels::{add_scaled, sub_scaled};
 
 const REFACTOR_EVERY: usize = 200;
 /// Degenerate pivots in a row before Bland's rule takes over.
@@ -186,9 +187,7 @@ impl Lp {
                 let f = r[c];
                 if f != 0.0 {
                     r[c] = 0.0;
-                    for (x, &y) in r.iter_mut().zip(prow.iter()) {
-                        *x -= f * y;
-                    }
+                    sub_scaled(r, prow, f);
                 }
             }
         }
@@ -231,10 +230,7 @@ impl Lp {
         self.xb = vec![0.0; m];
         for (c, &bc) in self.b.iter().enumerate() {
             if bc != 0.0 {
-                let col = &self.binv[c * m..(c + 1) * m];
-                for (x, v) in self.xb.iter_mut().zip(col) {
-                    *x += v * bc;
-                }
+                add_scaled(&mut self.xb, &self.binv[c * m..(c + 1) * m], bc);
             }
         }
         let cb: Vec<f64> = self.basis.iter().map(|&j| self.cost[j]).collect();
@@ -299,10 +295,7 @@ impl Lp {
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
             for &(r, v) in &self.cols[q] {
-                let col = &self.binv[r * m..(r + 1) * m];
-                for (ui, b) in u.iter_mut().zip(col) {
-                    *ui += b * v;
-                }
+                add_scaled(&mut u, &self.binv[r * m..(r + 1) * m], v);
             }
             // Harris ratio test.
             let mut tmax = f64::INFINITY;
@@ -379,9 +372,7 @@ impl Lp {
                 let col = &mut self.binv[c * m..(c + 1) * m];
                 let x = col[r] / pr;
                 if x != 0.0 {
-                    for (v, ui) in col.iter_mut().zip(&u) {
-                        *v -= ui * x;
-                    }
+                    sub_scaled(col, &u, x);
                 }
                 col[r] = x;
                 // y' = y + d_q · (row r of the new B⁻¹)
