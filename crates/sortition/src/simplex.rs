@@ -53,6 +53,27 @@ pub(crate) struct Lp {
     d: Vec<f64>,
 }
 
+/// `Σ rho[i]·v` over the entries `(i, v)` of a column, in entry order.
+fn dot(col: &[(usize, f64)], rho: &[f64]) -> f64 {
+    col.iter().fold(0.0, |acc, &(i, v)| acc + rho[i] * v)
+}
+
+/// [`dot`] of four columns, interleaved (the same sums, bit for bit).
+fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
+    let n = c.iter().map(|x| x.len()).min().unwrap_or(0);
+    let mut acc = [0.0; 4];
+    for e in 0..n {
+        for (a, col) in acc.iter_mut().zip(&c) {
+            let (i, v) = col[e];
+            *a += rho[i] * v;
+        }
+    }
+    for (a, col) in acc.iter_mut().zip(&c) {
+        *a = col[n..].iter().fold(*a, |acc, &(i, v)| acc + rho[i] * v);
+    }
+    acc
+}
+
 fn err(msg: &str) -> SortitionError {
     SortitionError::Solver(format!("simplex: {msg}"))
 }
@@ -334,15 +355,9 @@ impl Lp {
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
             let mut reset = false;
-            for j in 0..n {
-                if self.pos[j] != usize::MAX || j == q {
-                    continue;
-                }
-                let arj = self.cols[j]
-                    .iter()
-                    .fold(0.0, |acc, &(i, v)| acc + rho[i] * v);
+            let mut update = |j: usize, arj: f64| {
                 if arj == 0.0 {
-                    continue;
+                    return;
                 }
                 self.d[j] -= step * arj;
                 let ratio = arj / arq;
@@ -351,6 +366,28 @@ impl Lp {
                     self.devex[j] = w;
                     reset |= w > 1e8;
                 }
+            };
+            // Four columns at a time: four independent sums keep the
+            // floating-point adder busy (each sum is still taken in row order).
+            let mut batch = [0usize; 4];
+            let mut len = 0;
+            for j in 0..n {
+                if self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                batch[len] = j;
+                len += 1;
+                if len == 4 {
+                    let c = batch.map(|j| self.cols[j].as_slice());
+                    let a = dot4(c, &rho);
+                    for (&j, &arj) in batch.iter().zip(&a) {
+                        update(j, arj);
+                    }
+                    len = 0;
+                }
+            }
+            for &j in &batch[..len] {
+                update(j, dot(&self.cols[j], &rho));
             }
             self.d[q] = 0.0;
             self.d[self.basis[r]] = -step;
