@@ -3,7 +3,8 @@
 //! `cargo run -p sortition --release --example bench -- N K [AREAS] [CATEGORIES] [SEED] [OUT_DIR]`
 //!
 //! Prints one line `n k categories types leximin_s lottery_s min_probability panels`
-//! (wall-clock seconds) and `cpu_s`, the process's CPU time (user + system, from
+//! (wall-clock seconds), a `fingerprint` of the distribution and the drawn panel (equal
+//! fingerprints: identical selection) and `cpu_s`, the process's CPU time (user + system, from
 //! `/proc/self/stat`; `-` where that is missing), which a shared machine
 //! disturbs less than the wall clock, and, with OUT_DIR, writes `categories.csv` and `respondents.csv` there so that
 //! another implementation can run on the same instance. With `N` = `file` the next
@@ -13,6 +14,7 @@ use sortition::generate::DutchPool;
 use sortition::{
     Algorithm, HouseholdColumn, Instance, Phase, SelectOptions, load_instance, select,
 };
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 fn main() {
@@ -73,9 +75,18 @@ fn main() {
     let mut types: Vec<&Vec<usize>> = inst.people.iter().map(|p| &p.features).collect();
     types.sort();
     types.dedup();
+    // Fingerprint of the distribution (panels and weight bits) and of the
+    // drawn panel: equal fingerprints mean an identical selection.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (panel, w) in &sel.distribution {
+        panel.hash(&mut h);
+        w.to_bits().hash(&mut h);
+    }
+    sel.panel.hash(&mut h);
+    let fingerprint = h.finish();
     let cpu = cpu_seconds().map_or("-".to_string(), |c| format!("{c:.2}"));
     println!(
-        "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6} cpu_s={cpu}",
+        "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6} fingerprint={fingerprint:016x} cpu_s={cpu}",
         inst.people.len(),
         inst.panel_size,
         inst.categories.len(),

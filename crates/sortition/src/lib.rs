@@ -87,6 +87,7 @@ mod fair;
 pub mod generate;
 mod infeasible;
 pub mod io;
+pub(crate) mod kernels;
 mod legacy;
 pub mod lottery;
 pub mod model;

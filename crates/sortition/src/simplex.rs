@@ -13,6 +13,7 @@
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
 use crate::error::{Result, SortitionError};
+use crate::kernels::{add_scaled, sub_scaled};
 
 const REFACTOR_EVERY: usize = 200;
 /// Degenerate pivots in a row before Bland's rule takes over.
@@ -47,13 +48,30 @@ pub(crate) struct Lp {
     since_refactor: usize,
     /// Devex reference weights per column (approximate steepest edge).
     devex: Vec<f64>,
-    /// The matrix by rows: `(column, value)` pairs, for the pivot row.
-    rows: Vec<Vec<(usize, f64)>>,
     /// Reduced cost of every column (0 for basic ones), updated by each
     /// pivot from the pivot row and recomputed at each refactorisation.
     d: Vec<f64>,
-    /// Scratch: the pivot row `α_r`.
-    alpha: Vec<f64>,
+}
+
+/// `Σ rho[i]·v` over the entries `(i, v)` of a column, in entry order.
+fn dot(col: &[(usize, f64)], rho: &[f64]) -> f64 {
+    col.iter().fold(0.0, |acc, &(i, v)| acc + rho[i] * v)
+}
+
+/// [`dot`] of four columns, interleaved (the same sums, bit for bit).
+fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
+    let n = c.iter().map(|x| x.len()).min().unwrap_or(0);
+    let mut acc = [0.0; 4];
+    for e in 0..n {
+        for (a, col) in acc.iter_mut().zip(&c) {
+            let (i, v) = col[e];
+            *a += rho[i] * v;
+        }
+    }
+    for (a, col) in acc.iter_mut().zip(&c) {
+        *a = col[n..].iter().fold(*a, |acc, &(i, v)| acc + rho[i] * v);
+    }
+    acc
 }
 
 fn err(msg: &str) -> SortitionError {
@@ -63,7 +81,12 @@ fn err(msg: &str) -> SortitionError {
 impl Lp {
     /// A problem with the given columns and a starting basis (one column per
     /// row) that must be primal feasible (`B⁻¹b ≥ 0` up to round-off).
-    pub fn new(b: Vec<f64>, cols: Vec<Column>, cost: Vec<f64>, basis: Vec<usize>) -> Result<Lp> {
+    pub fn new(
+        b: Vec<f64>,
+        mut cols: Vec<Column>,
+        cost: Vec<f64>,
+        basis: Vec<usize>,
+    ) -> Result<Lp> {
         let m = b.len();
         if basis.len() != m {
             return Err(err("basis size"));
@@ -73,14 +96,12 @@ impl Lp {
         for (i, &j) in basis.iter().enumerate() {
             pos[j] = i;
         }
-        let mut rows = vec![Vec::new(); m];
-        for (j, c) in cols.iter().enumerate() {
-            for &(r, v) in c {
-                if r >= m {
-                    return Err(err("row index out of range"));
-                }
-                rows[r].push((j, v));
+        for c in &mut cols {
+            if c.iter().any(|&(r, _)| r >= m) {
+                return Err(err("row index out of range"));
             }
+            // Stable: the pivot row is summed in row order.
+            c.sort_by_key(|&(r, _)| r);
         }
         let mut lp = Lp {
             m,
@@ -94,9 +115,7 @@ impl Lp {
             xb: Vec::new(),
             since_refactor: 0,
             devex: vec![1.0; n_cols],
-            rows,
             d: vec![0.0; n_cols],
-            alpha: vec![0.0; n_cols],
         };
         lp.refactor()?;
         if lp.xb.iter().any(|&x| x < -1e-7) {
@@ -105,13 +124,10 @@ impl Lp {
         Ok(lp)
     }
 
-    pub fn add_column(&mut self, col: Column, cost: f64) -> usize {
+    pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {
         let j = self.cols.len();
-        for &(r, v) in &col {
-            self.rows[r].push((j, v));
-        }
+        col.sort_by_key(|&(r, _)| r);
         self.d.push(reduced(&col, cost, &self.y));
-        self.alpha.push(0.0);
         self.cols.push(col);
         self.cost.push(cost);
         self.pos.push(usize::MAX);
@@ -192,9 +208,7 @@ impl Lp {
                 let f = r[c];
                 if f != 0.0 {
                     r[c] = 0.0;
-                    for (x, &y) in r.iter_mut().zip(prow.iter()) {
-                        *x -= f * y;
-                    }
+                    sub_scaled(r, prow, f);
                 }
             }
         }
@@ -237,10 +251,7 @@ impl Lp {
         self.xb = vec![0.0; m];
         for (c, &bc) in self.b.iter().enumerate() {
             if bc != 0.0 {
-                let col = &self.binv[c * m..(c + 1) * m];
-                for (x, v) in self.xb.iter_mut().zip(col) {
-                    *x += v * bc;
-                }
+                add_scaled(&mut self.xb, &self.binv[c * m..(c + 1) * m], bc);
             }
         }
         let cb: Vec<f64> = self.basis.iter().map(|&j| self.cost[j]).collect();
@@ -305,10 +316,7 @@ impl Lp {
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
             for &(r, v) in &self.cols[q] {
-                let col = &self.binv[r * m..(r + 1) * m];
-                for (ui, b) in u.iter_mut().zip(col) {
-                    *ui += b * v;
-                }
+                add_scaled(&mut u, &self.binv[r * m..(r + 1) * m], v);
             }
             // Harris ratio test.
             let mut tmax = f64::INFINITY;
@@ -336,29 +344,20 @@ impl Lp {
                 }
             }
             let r = leave.ok_or_else(|| err("no leaving row"))?;
-            // The pivot row α_r = (row r of B⁻¹)·A, by rows of A (row r of
-            // B⁻¹ is usually sparse); it updates the reduced costs and the
-            // Devex weights.
+            // The pivot row α_r = (row r of B⁻¹)·A, column by column over the
+            // non-basic columns (row r of B⁻¹ is mostly dense here); it
+            // updates the reduced costs and the Devex weights. Column entries
+            // are sorted by row, so each α_rj is summed in the same order as
+            // a row-wise accumulation would; zero entries of `rho` add ±0,
+            // which changes no non-zero sum.
             let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
             let n = self.cols.len();
-            {
-                let alpha = &mut self.alpha[..];
-                alpha.iter_mut().for_each(|a| *a = 0.0);
-                for (row, &ri) in self.rows.iter().zip(&rho) {
-                    if ri != 0.0 {
-                        for &(j, v) in row {
-                            alpha[j] += ri * v;
-                        }
-                    }
-                }
-            }
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
             let mut reset = false;
-            for j in 0..n {
-                let arj = self.alpha[j];
-                if arj == 0.0 || self.pos[j] != usize::MAX || j == q {
-                    continue;
+            let mut update = |j: usize, arj: f64| {
+                if arj == 0.0 {
+                    return;
                 }
                 self.d[j] -= step * arj;
                 let ratio = arj / arq;
@@ -367,6 +366,28 @@ impl Lp {
                     self.devex[j] = w;
                     reset |= w > 1e8;
                 }
+            };
+            // Four columns at a time: four independent sums keep the
+            // floating-point adder busy (each sum is still taken in row order).
+            let mut batch = [0usize; 4];
+            let mut len = 0;
+            for j in 0..n {
+                if self.pos[j] != usize::MAX || j == q {
+                    continue;
+                }
+                batch[len] = j;
+                len += 1;
+                if len == 4 {
+                    let c = batch.map(|j| self.cols[j].as_slice());
+                    let a = dot4(c, &rho);
+                    for (&j, &arj) in batch.iter().zip(&a) {
+                        update(j, arj);
+                    }
+                    len = 0;
+                }
+            }
+            for &j in &batch[..len] {
+                update(j, dot(&self.cols[j], &rho));
             }
             self.d[q] = 0.0;
             self.d[self.basis[r]] = -step;
@@ -388,9 +409,7 @@ impl Lp {
                 let col = &mut self.binv[c * m..(c + 1) * m];
                 let x = col[r] / pr;
                 if x != 0.0 {
-                    for (v, ui) in col.iter_mut().zip(&u) {
-                        *v -= ui * x;
-                    }
+                    sub_scaled(col, &u, x);
                 }
                 col[r] = x;
                 // y' = y + d_q · (row r of the new B⁻¹)
@@ -446,19 +465,10 @@ impl Lp {
             i += 1;
             map[i - 1] != usize::MAX
         });
-        self.alpha = vec![0.0; next];
         self.pos = vec![usize::MAX; next];
         for (r, j) in self.basis.iter_mut().enumerate() {
             *j = map[*j];
             self.pos[*j] = r;
-        }
-        for row in &mut self.rows {
-            row.clear();
-        }
-        for (j, c) in self.cols.iter().enumerate() {
-            for &(r, v) in c {
-                self.rows[r].push((j, v));
-            }
         }
         map
     }

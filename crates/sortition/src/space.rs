@@ -170,42 +170,116 @@ impl PanelSpace {
                 low |= bit(r);
             }
         }
+        // The candidates `b` by position in `order`, with what the scan
+        // needs of them in contiguous arrays, and a bit set of the positions
+        // whose type still has a person off the panel. Skipping the other
+        // positions changes nothing: the scan below stops at the first `b`
+        // whose gain is too small, and the gains fall along `order`.
+        let ow: Vec<f64> = order.iter().map(|&b| w[b]).collect();
+        let ohh: Vec<usize> = order.iter().map(|&b| self.household_of[b]).collect();
+        let mut pos_of = vec![usize::MAX; nt];
+        let words = order.len().div_ceil(64);
+        let mut avail = vec![0u64; words];
+        // Per row, the positions of its types (with at most 128 rows).
+        let mut rbits = vec![0u64; if use_mask { self.rows.len() * words } else { 0 }];
+        let n_cat = self.type_rows.first().map_or(0, Vec::len);
+        // Per category, the positions of the types in its full rows.
+        let mut fullc = vec![0u64; n_cat * words];
+        for (i, &b) in order.iter().enumerate() {
+            if use_mask {
+                for &r in &self.type_rows[b] {
+                    rbits[r * words + i / 64] |= 1 << (i % 64);
+                }
+            }
+            pos_of[b] = i;
+            if cnt[b] < self.size(b) {
+                avail[i / 64] |= 1 << (i % 64);
+            }
+        }
         for _ in 0..10 * self.k as usize + 100 {
             // Lightest first: their swaps gain most, so the search for the
             // others stops early.
             in_panel.retain(|&a| cnt[a] > 0);
             in_panel.sort_unstable_by(|&a, &b| w[a].total_cmp(&w[b]).then(a.cmp(&b)));
             let mut best: Option<(f64, usize, usize)> = None;
+            if use_mask {
+                fullc.iter_mut().for_each(|x| *x = 0);
+                for (r, row) in self.rows.iter().enumerate() {
+                    if full & bit(r) != 0 {
+                        let (dst, src) = (row.category * words, r * words);
+                        for wi in 0..words {
+                            fullc[dst + wi] |= rbits[src + wi];
+                        }
+                    }
+                }
+            }
             for &a in &in_panel {
                 let ra = &self.type_rows[a];
                 let ma = self.type_mask[a];
                 let ha = self.household_of[a];
-                for &b in order {
-                    let gain = w[b] - w[a];
-                    if gain <= 1e-12 || best.is_some_and(|(g, _, _)| gain <= g) {
-                        break;
+                let wa = w[a];
+                // Gains at most this end the scan.
+                let floor = best.map_or(1e-12, |(g, _, _)| g.max(1e-12));
+                if use_mask {
+                    // The positions with a larger gain, then among them the
+                    // ones the quotas allow, by words of 64 positions: not in
+                    // a full row that `a` is not in, in every row at its
+                    // minimum that `a` is in.
+                    let cut = ow.partition_point(|&x| x - wa > floor);
+                    let low_a = ma & low;
+                    'words: for wi in 0..cut.div_ceil(64) {
+                        let mut bits = avail[wi];
+                        if (wi + 1) * 64 > cut {
+                            bits &= (1u64 << (cut - wi * 64)) - 1;
+                        }
+                        for (c, &ra_c) in ra.iter().enumerate() {
+                            let own = rbits[ra_c * words + wi];
+                            bits &= !(fullc[c * words + wi] & !own);
+                            if low_a & bit(ra_c) != 0 {
+                                bits &= own;
+                            }
+                        }
+                        while bits != 0 {
+                            let i = wi * 64 + bits.trailing_zeros() as usize;
+                            bits &= bits - 1;
+                            let hb = ohh[i];
+                            if hb == usize::MAX || hb == ha || hh[hb] == 0 {
+                                best = Some((ow[i] - wa, a, order[i]));
+                                break 'words;
+                            }
+                        }
                     }
-                    if cnt[b] >= self.size(b) {
-                        continue;
-                    }
-                    let ok = if use_mask {
-                        let mb = self.type_mask[b];
-                        (mb & !ma & full) == 0 && (ma & !mb & low) == 0
-                    } else {
-                        ra.iter().zip(&self.type_rows[b]).all(|(&x, &y)| {
+                    continue;
+                }
+                'scan: for (wi, &word) in avail.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let i = wi * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let gain = ow[i] - wa;
+                        if gain <= floor {
+                            break 'scan;
+                        }
+                        let b = order[i];
+                        let ok = ra.iter().zip(&self.type_rows[b]).all(|(&x, &y)| {
                             x == y || (rc[x] > self.rows[x].min && rc[y] < self.rows[y].max)
-                        })
-                    };
-                    let hb = self.household_of[b];
-                    if ok && (hb == usize::MAX || hb == ha || hh[hb] == 0) {
-                        best = Some((gain, a, b));
-                        break;
+                        });
+                        let hb = ohh[i];
+                        if ok && (hb == usize::MAX || hb == ha || hh[hb] == 0) {
+                            best = Some((gain, a, b));
+                            break 'scan;
+                        }
                     }
                 }
             }
             let Some((_, a, b)) = best else { break };
             cnt[a] -= 1;
             cnt[b] += 1;
+            let (pa, pb) = (pos_of[a], pos_of[b]);
+            avail[pa / 64] |= 1 << (pa % 64);
+            if cnt[b] >= self.size(b) {
+                avail[pb / 64] &= !(1 << (pb % 64));
+            }
             for &r in &self.type_rows[a] {
                 rc[r] -= 1;
             }
