@@ -60,9 +60,10 @@ const RENUMBER_MIN_GROUPS: usize = 4096;
 /// Numbers the groups for locality of the per-group arrays (large instances: the arrays of an
 /// evaluation are megabytes, and every pass over a project's supporters reads and writes them
 /// at its supporters' group numbers): groups sorted by their ballots, each ballot read as the
-/// ascending list of its projects' positions in the order of popularity (most voters first).
-/// The supporters of the most popular project are then one run of consecutive groups, those
-/// of the next one at most two runs, and so on. Decisions do not depend on group numbers.
+/// set of its projects' positions in the order of popularity (most voters first), compared as
+/// a binary number with the most popular project as the highest bit. The supporters of the
+/// most popular project are then one run of consecutive groups, those of the next one at most
+/// two runs, and so on. Decisions do not depend on group numbers.
 fn renumber_groups(
     m: usize,
     flat: &[(usize, u64)],
@@ -88,25 +89,29 @@ fn renumber_groups(
     for (i, &p) in by_pop.iter().enumerate() {
         pos[p] = i as u32;
     }
-    let mut key_off: Vec<usize> = Vec::with_capacity(groups + 1);
-    key_off.push(0);
-    let mut keys: Vec<u32> = Vec::new();
-    for g in 0..groups {
-        let start = keys.len();
-        keys.extend(items(g).iter().map(|&(p, _)| pos[p]));
-        keys[start..].sort_unstable();
-        key_off.push(keys.len());
-    }
-    let key = |g: usize| &keys[key_off[g]..key_off[g + 1]];
-    let mut order: Vec<usize> = (0..groups).collect();
-    // Ballots of different groups differ, so the keys do too: no ties.
-    order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)));
+    // Key: the set of the ballot's 128 most popular projects, most popular as the highest
+    // bit; groups by descending key (ties, which differ in less popular projects, by number).
+    let mut order: Vec<(u128, u32)> = (0..groups)
+        .map(|g| {
+            let mut key = 0u128;
+            for &(p, _) in items(g) {
+                if pos[p] < 128 {
+                    key |= 1u128 << (127 - pos[p]);
+                }
+            }
+            (!key, g as u32)
+        })
+        .collect();
+    order.sort_unstable();
     let mut new_of = vec![0u32; groups];
-    for (new, &old) in order.iter().enumerate() {
-        new_of[old] = new as u32;
+    for (new, &(_, old)) in order.iter().enumerate() {
+        new_of[old as usize] = new as u32;
     }
-    *first_ballot = order.iter().map(|&g| first_ballot[g]).collect();
-    *size = order.iter().map(|&g| size[g]).collect();
+    *first_ballot = order
+        .iter()
+        .map(|&(_, g)| first_ballot[g as usize])
+        .collect();
+    *size = order.iter().map(|&(_, g)| size[g as usize]).collect();
     for g in group_of.iter_mut() {
         *g = new_of[*g as usize];
     }
@@ -179,9 +184,33 @@ impl MesInstance {
         let mut off: Vec<usize> = Vec::with_capacity(nb + 1);
         off.push(0);
         flat.reserve(nb * 8);
+        // Up to 128 projects: a ballot is put in order through a bit set and the least
+        // utility per project (no sort).
+        let mut least_u: Vec<u64> = if m <= 128 { vec![0; m] } else { Vec::new() };
         for b in ballots {
             let start = flat.len();
             let it = b.into_iter();
+            if m <= 128 {
+                let mut set: u128 = 0;
+                for (p, u) in it {
+                    if u > 0 {
+                        let bit = 1u128 << p;
+                        if set & bit == 0 {
+                            set |= bit;
+                            least_u[p] = u;
+                        } else {
+                            least_u[p] = least_u[p].min(u);
+                        }
+                    }
+                }
+                while set != 0 {
+                    let p = set.trailing_zeros() as usize;
+                    set &= set - 1;
+                    flat.push((p, least_u[p]));
+                }
+                off.push(flat.len());
+                continue;
+            }
             let (lo, hi) = it.size_hint();
             flat.reserve(hi.unwrap_or(lo));
             for (p, u) in it {
@@ -190,7 +219,9 @@ impl MesInstance {
                 }
             }
             let items = &mut flat[start..];
-            items.sort_unstable();
+            if !items.is_sorted() {
+                items.sort_unstable();
+            }
             // Keep the first of equal projects (the smallest utility after sorting).
             let mut w = 0;
             for r in 0..items.len() {
@@ -279,7 +310,7 @@ impl MesInstance {
             .map(|sup| sup.iter().map(|&(g, u)| (g, u as f64)).collect())
             .collect();
         let mut util_vals: Vec<u64> = Vec::new();
-        let mut util_index: HashMap<u64, u32> = HashMap::new();
+        let mut util_index: HashMap<u64, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
         let sup_ui = supporters
             .iter()
             .map(|sup| {
@@ -1636,6 +1667,25 @@ mod tests {
                 left.sub_assign(&spent);
                 assert_eq!(left.to_big(), &big - &spent_big);
             }
+        }
+    }
+
+    #[test]
+    fn ballots_are_put_in_order_with_the_least_utility_of_a_repeated_project() {
+        // Through the bit set (up to 128 projects) and through the sort (more).
+        for m in [5usize, 200] {
+            let ballots = vec![
+                vec![(2, 5), (0, 3), (2, 4), (4, 0)],
+                vec![(0, 3), (2, 4)],
+                vec![(2, 4), (0, 3)],
+                vec![(4, 1)],
+            ];
+            let i = MesInstance::from_utilities(vec![10; m], (0..m).collect(), ballots);
+            assert_eq!(i.groups(), 2);
+            assert_eq!(i.group_members(0), &[0, 1, 2]);
+            assert_eq!(i.supporters[0], vec![(0, 3)]);
+            assert_eq!(i.supporters[2], vec![(0, 4)]);
+            assert_eq!(i.supporters[4], vec![(1, 1)]);
         }
     }
 
