@@ -402,7 +402,6 @@ struct Scratch {
     float: Vec<(f64, f64, f64, f64)>,
     uniform: Vec<(f64, f64)>,
     in_x: Vec<bool>,
-    exhausted: Vec<u32>,
 }
 
 impl Clone for Buffers {
@@ -440,8 +439,6 @@ struct Eval<'a> {
     scratch_u: Vec<(f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
     in_x: Vec<bool>,
-    /// Scratch: groups that paid all they had in the current payment.
-    exhausted_scratch: Vec<u32>,
     /// `Some((k, round))` when `in_x` holds the exact split of project `k`'s supporters at
     /// its exact price in this round (who pays all they have), for [`Eval::pay`].
     x_for: Option<(usize, usize)>,
@@ -616,7 +613,6 @@ impl<'a> Eval<'a> {
             scratch: scratch.float,
             scratch_u: scratch.uniform,
             in_x: scratch.in_x,
-            exhausted_scratch: scratch.exhausted,
             x_for: None,
             exact_calls: 0,
         }
@@ -633,7 +629,6 @@ impl<'a> Eval<'a> {
                 float: self.scratch,
                 uniform: self.scratch_u,
                 in_x: self.in_x,
-                exhausted: self.exhausted_scratch,
             },
         }
     }
@@ -763,11 +758,17 @@ impl<'a> Eval<'a> {
         }
         // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
+        // Written by index into a long enough buffer (a push in this loop kept the sums in
+        // memory rather than in registers).
+        let sup_f = &inst.supporters_f[k];
+        if scratch.len() < sup_f.len() {
+            scratch.resize(sup_f.len(), (0.0, 0.0, 0.0, 0.0));
+        }
         let mut total = 0.0;
         let mut w_all = 0.0;
         let mut den_all = 0.0;
-        for &(g, uf) in &inst.supporters_f[k] {
+        let mut n = 0;
+        for &(g, uf) in sup_f {
             let (b, w) = self.b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
@@ -775,9 +776,10 @@ impl<'a> Eval<'a> {
             total += w * b;
             w_all += w;
             den_all += w * uf;
-            scratch.push((b / uf, w * uf, w * b, uf));
+            scratch[n] = (b / uf, w * uf, w * b, uf);
+            n += 1;
         }
-        let result = self.price_float(k, c, &mut scratch, total, w_all, den_all);
+        let result = self.price_float(k, c, &mut scratch[..n], total, w_all, den_all);
         self.scratch = scratch;
         result
     }
@@ -789,19 +791,24 @@ impl<'a> Eval<'a> {
     fn price_uniform(&mut self, k: usize, c: f64, uf: f64) -> Option<Price> {
         let inst = self.inst;
         let mut cand = std::mem::take(&mut self.scratch_u);
-        cand.clear();
+        let sup_f = &inst.supporters_f[k];
+        if cand.len() < sup_f.len() {
+            cand.resize(sup_f.len(), (0.0, 0.0));
+        }
         let mut total = 0.0;
         let mut w_all = 0.0;
-        for &(g, _) in &inst.supporters_f[k] {
+        let mut n = 0;
+        for &(g, _) in sup_f {
             let (b, w) = self.b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
             }
             total += w * b;
             w_all += w;
-            cand.push((b, w));
+            cand[n] = (b, w);
+            n += 1;
         }
-        let result = self.price_float_uniform(k, c, uf, &mut cand, total, w_all);
+        let result = self.price_float_uniform(k, c, uf, &mut cand[..n], total, w_all);
         self.scratch_u = cand;
         result
     }
@@ -1218,46 +1225,58 @@ impl<'a> Eval<'a> {
         let round = self.prices.len() as u32;
         let rho_f = ratio_f64(rho);
         self.prices_f.push(rho_f);
-        let mut exhausted = std::mem::take(&mut self.exhausted_scratch);
-        exhausted.clear();
         // The exact split computed with the price, when there is one.
         let known = self.x_for == Some((k, round as usize));
         self.x_for = None;
-        let in_x = std::mem::take(&mut self.in_x);
         let sup_ui = &inst.sup_ui[k];
-        for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
-            let gi = g as usize;
-            let b = self.b_f[gi].0;
-            if b < 0.0 {
-                continue; // exhausted
+        if known {
+            // No decisions to take: locals for the arrays keep the loop in registers.
+            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
+            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
+                let gi = g as usize;
+                let b = b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                if in_x[i] {
+                    b_f[gi].0 = -1.0;
+                    exhausted_at[gi] = round;
+                } else {
+                    let slot = pf_end[gi] as usize;
+                    pf[slot] = (round, sup_ui[i]);
+                    pf_end[gi] += 1;
+                    b_f[gi].0 = (b - rho_f * u as f64).max(0.0);
+                }
             }
-            let share = rho_f * u as f64;
-            let margin = self.delta + 4.0 * EPS * share.abs();
-            let pays_all = if known {
-                in_x[i]
-            } else if b < share - margin {
-                true
-            } else if b > share + margin {
-                false
-            } else {
-                self.pays_all_exact(g, rho, u)
-            };
-            if pays_all {
-                exhausted.push(g);
-                self.b_f[gi].0 = -1.0;
-            } else {
-                let slot = self.pf_end[gi] as usize;
-                self.pf[slot] = (round, sup_ui[i]);
-                self.pf_end[gi] += 1;
-                self.b_f[gi].0 = (b - share).max(0.0);
+        } else {
+            for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
+                let gi = g as usize;
+                let b = self.b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                let share = rho_f * u as f64;
+                let margin = self.delta + 4.0 * EPS * share.abs();
+                let pays_all = if b < share - margin {
+                    true
+                } else if b > share + margin {
+                    false
+                } else {
+                    self.pays_all_exact(g, rho, u)
+                };
+                if pays_all {
+                    self.b_f[gi].0 = -1.0;
+                    self.exhausted_at[gi] = round;
+                } else {
+                    let slot = self.pf_end[gi] as usize;
+                    self.pf[slot] = (round, sup_ui[i]);
+                    self.pf_end[gi] += 1;
+                    self.b_f[gi].0 = (b - share).max(0.0);
+                }
             }
         }
-        self.in_x = in_x;
         self.push_price(n, *d);
-        for &g in &exhausted {
-            self.exhausted_at[g as usize] = round;
-        }
-        self.exhausted_scratch = exhausted;
         self.prices.last().unwrap().clone()
     }
 }
