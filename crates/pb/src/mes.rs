@@ -743,6 +743,12 @@ impl<'a> Eval<'a> {
 
     /// The least price of project `k`, or `None` if its supporters cannot afford it.
     fn price(&mut self, k: usize) -> Option<Price> {
+        self.price_from(k, 0.0)
+    }
+
+    /// [`Eval::price`] given a lower bound `lb` of the price (a stale price: prices only grow
+    /// during a run), where the water-filling may start.
+    fn price_from(&mut self, k: usize, lb: f64) -> Option<Price> {
         let inst = self.inst;
         let sup = &inst.supporters[k];
         if sup.is_empty() {
@@ -754,7 +760,7 @@ impl<'a> Eval<'a> {
         }
         let c = cost as f64;
         if let Some(u) = inst.uniform_u[k] {
-            return self.price_uniform(k, c, u as f64);
+            return self.price_uniform(k, c, u as f64, lb);
         }
         // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -788,7 +794,7 @@ impl<'a> Eval<'a> {
     /// cost utilities): the same water-filling and error bound as [`Eval::price_float`], with
     /// money compared to `ρ·u` instead of money/utility to `ρ` (no division per supporter)
     /// and half the scratch.
-    fn price_uniform(&mut self, k: usize, c: f64, uf: f64) -> Option<Price> {
+    fn price_uniform(&mut self, k: usize, c: f64, uf: f64, lb: f64) -> Option<Price> {
         let inst = self.inst;
         let mut cand = std::mem::take(&mut self.scratch_u);
         let sup_f = &inst.supporters_f[k];
@@ -808,7 +814,7 @@ impl<'a> Eval<'a> {
             cand[n] = (b, w);
             n += 1;
         }
-        let result = self.price_float_uniform(k, c, uf, &mut cand[..n], total, w_all);
+        let result = self.price_float_uniform(k, c, uf, &mut cand[..n], (total, w_all), lb);
         self.scratch_u = cand;
         result
     }
@@ -820,8 +826,8 @@ impl<'a> Eval<'a> {
         c: f64,
         uf: f64,
         cand: &mut [(f64, f64)],
-        total: f64,
-        w_all: f64,
+        (total, w_all): (f64, f64),
+        lb: f64,
     ) -> Option<Price> {
         let terms = cand.len();
         if terms == 0 {
@@ -841,7 +847,9 @@ impl<'a> Eval<'a> {
             }
             return Some(self.price_exact(k, None));
         }
-        let mut rho = c / (w_all * uf);
+        // Newton steps from below: from the flat price or the lower bound, whichever is higher
+        // (any start at most the price converges to it from below).
+        let mut rho = (c / (w_all * uf)).max(lb);
         let mut sum_x = 0.0;
         let mut n_x = 0usize;
         let mut passes = 0;
@@ -1450,7 +1458,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
             let k = top.project;
             let mut p = match fresh[k].take() {
                 Some(p) => p,
-                None => match ev.price(k) {
+                None => match ev.price_from(k, top.lb) {
                     Some(p) => p,
                     None => continue,
                 },
