@@ -60,9 +60,10 @@ const RENUMBER_MIN_GROUPS: usize = 4096;
 /// Numbers the groups for locality of the per-group arrays (large instances: the arrays of an
 /// evaluation are megabytes, and every pass over a project's supporters reads and writes them
 /// at its supporters' group numbers): groups sorted by their ballots, each ballot read as the
-/// ascending list of its projects' positions in the order of popularity (most voters first).
-/// The supporters of the most popular project are then one run of consecutive groups, those
-/// of the next one at most two runs, and so on. Decisions do not depend on group numbers.
+/// set of its projects' positions in the order of popularity (most voters first), compared as
+/// a binary number with the most popular project as the highest bit. The supporters of the
+/// most popular project are then one run of consecutive groups, those of the next one at most
+/// two runs, and so on. Decisions do not depend on group numbers.
 fn renumber_groups(
     m: usize,
     flat: &[(usize, u64)],
@@ -88,25 +89,29 @@ fn renumber_groups(
     for (i, &p) in by_pop.iter().enumerate() {
         pos[p] = i as u32;
     }
-    let mut key_off: Vec<usize> = Vec::with_capacity(groups + 1);
-    key_off.push(0);
-    let mut keys: Vec<u32> = Vec::new();
-    for g in 0..groups {
-        let start = keys.len();
-        keys.extend(items(g).iter().map(|&(p, _)| pos[p]));
-        keys[start..].sort_unstable();
-        key_off.push(keys.len());
-    }
-    let key = |g: usize| &keys[key_off[g]..key_off[g + 1]];
-    let mut order: Vec<usize> = (0..groups).collect();
-    // Ballots of different groups differ, so the keys do too: no ties.
-    order.sort_unstable_by(|&a, &b| key(a).cmp(key(b)));
+    // Key: the set of the ballot's 128 most popular projects, most popular as the highest
+    // bit; groups by descending key (ties, which differ in less popular projects, by number).
+    let mut order: Vec<(u128, u32)> = (0..groups)
+        .map(|g| {
+            let mut key = 0u128;
+            for &(p, _) in items(g) {
+                if pos[p] < 128 {
+                    key |= 1u128 << (127 - pos[p]);
+                }
+            }
+            (!key, g as u32)
+        })
+        .collect();
+    order.sort_unstable();
     let mut new_of = vec![0u32; groups];
-    for (new, &old) in order.iter().enumerate() {
-        new_of[old] = new as u32;
+    for (new, &(_, old)) in order.iter().enumerate() {
+        new_of[old as usize] = new as u32;
     }
-    *first_ballot = order.iter().map(|&g| first_ballot[g]).collect();
-    *size = order.iter().map(|&g| size[g]).collect();
+    *first_ballot = order
+        .iter()
+        .map(|&(_, g)| first_ballot[g as usize])
+        .collect();
+    *size = order.iter().map(|&(_, g)| size[g as usize]).collect();
     for g in group_of.iter_mut() {
         *g = new_of[*g as usize];
     }
@@ -130,6 +135,10 @@ pub struct MesInstance {
     pub supporters: Vec<Vec<(u32, u64)>>,
     /// The same with the utility as `f64` (the float filter's hot loop).
     supporters_f: Vec<Vec<(u32, f64)>>,
+    /// The distinct utilities, and per project and supporter the index of its utility there
+    /// (what the payments record: 8 bytes per payment instead of 16).
+    util_vals: Vec<u64>,
+    sup_ui: Vec<Vec<u32>>,
     weight: Vec<u64>,
     /// Prefix sums of group ballot lengths (len = groups + 1).
     item_off: Vec<u32>,
@@ -175,9 +184,33 @@ impl MesInstance {
         let mut off: Vec<usize> = Vec::with_capacity(nb + 1);
         off.push(0);
         flat.reserve(nb * 8);
+        // Up to 128 projects: a ballot is put in order through a bit set and the least
+        // utility per project (no sort).
+        let mut least_u: Vec<u64> = if m <= 128 { vec![0; m] } else { Vec::new() };
         for b in ballots {
             let start = flat.len();
             let it = b.into_iter();
+            if m <= 128 {
+                let mut set: u128 = 0;
+                for (p, u) in it {
+                    if u > 0 {
+                        let bit = 1u128 << p;
+                        if set & bit == 0 {
+                            set |= bit;
+                            least_u[p] = u;
+                        } else {
+                            least_u[p] = least_u[p].min(u);
+                        }
+                    }
+                }
+                while set != 0 {
+                    let p = set.trailing_zeros() as usize;
+                    set &= set - 1;
+                    flat.push((p, least_u[p]));
+                }
+                off.push(flat.len());
+                continue;
+            }
             let (lo, hi) = it.size_hint();
             flat.reserve(hi.unwrap_or(lo));
             for (p, u) in it {
@@ -186,7 +219,9 @@ impl MesInstance {
                 }
             }
             let items = &mut flat[start..];
-            items.sort_unstable();
+            if !items.is_sorted() {
+                items.sort_unstable();
+            }
             // Keep the first of equal projects (the smallest utility after sorting).
             let mut w = 0;
             for r in 0..items.len() {
@@ -274,6 +309,21 @@ impl MesInstance {
             .iter()
             .map(|sup| sup.iter().map(|&(g, u)| (g, u as f64)).collect())
             .collect();
+        let mut util_vals: Vec<u64> = Vec::new();
+        let mut util_index: HashMap<u64, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+        let sup_ui = supporters
+            .iter()
+            .map(|sup| {
+                sup.iter()
+                    .map(|&(_, u)| {
+                        *util_index.entry(u).or_insert_with(|| {
+                            util_vals.push(u);
+                            (util_vals.len() - 1) as u32
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         MesInstance {
             n,
             cost,
@@ -282,6 +332,8 @@ impl MesInstance {
             member_off,
             supporters,
             supporters_f,
+            util_vals,
+            sup_ui,
             weight,
             item_off,
             max_len,
@@ -334,8 +386,8 @@ impl Price {
 /// evaluates many endowments; allocating and clearing megabytes per run showed in profiles).
 #[derive(Debug, Default)]
 pub struct Buffers {
-    pf: Vec<(u32, u64)>,
-    pf_len: Vec<u32>,
+    pf: Vec<(u32, u32)>,
+    pf_end: Vec<u32>,
     exhausted_at: Vec<u32>,
     b_f: Vec<(f64, f64)>,
     /// The scratch arrays of one evaluation (up to a project's supporters long).
@@ -350,7 +402,6 @@ struct Scratch {
     float: Vec<(f64, f64, f64, f64)>,
     uniform: Vec<(f64, f64)>,
     in_x: Vec<bool>,
-    exhausted: Vec<u32>,
 }
 
 impl Clone for Buffers {
@@ -375,9 +426,10 @@ struct Eval<'a> {
     /// Price of each round times `cd`.
     n_p: Vec<Nat>,
     prices_f: Vec<f64>,
-    /// Per group (slots at `inst.item_off[g]..`): rounds it paid its full share in.
-    pf: Vec<(u32, u64)>,
-    pf_len: Vec<u32>,
+    /// Per group (slots `inst.item_off[g]..pf_end[g]`): rounds it paid its full share in, with
+    /// the index of its utility in `inst.util_vals`.
+    pf: Vec<(u32, u32)>,
+    pf_end: Vec<u32>,
     exhausted_at: Vec<u32>,
     /// Per group: (money as f64, or -1 once exhausted; number of voters as f64).
     b_f: Vec<(f64, f64)>,
@@ -387,8 +439,6 @@ struct Eval<'a> {
     scratch_u: Vec<(f64, f64)>,
     /// Scratch: per supporter of the project being priced, is it in X (pays all)?
     in_x: Vec<bool>,
-    /// Scratch: groups that paid all they had in the current payment.
-    exhausted_scratch: Vec<u32>,
     /// `Some((k, round))` when `in_x` holds the exact split of project `k`'s supporters at
     /// its exact price in this round (who pays all they have), for [`Eval::pay`].
     x_for: Option<(usize, usize)>,
@@ -532,16 +582,16 @@ impl<'a> Eval<'a> {
         let g = inst.groups();
         let Buffers {
             mut pf,
-            mut pf_len,
+            mut pf_end,
             mut exhausted_at,
             mut b_f,
             scratch,
         } = bufs;
-        // Slots of `pf` are written before they are read (`pf_len` says which are valid), so a
+        // Slots of `pf` are written before they are read (`pf_end` says which are valid), so a
         // recycled buffer needs no clearing.
         pf.resize(inst.item_off[g] as usize, (0, 0));
-        pf_len.clear();
-        pf_len.resize(g, 0);
+        pf_end.clear();
+        pf_end.extend_from_slice(&inst.item_off[..g]);
         exhausted_at.clear();
         exhausted_at.resize(g, NOT);
         b_f.clear();
@@ -556,14 +606,13 @@ impl<'a> Eval<'a> {
             n_p: Vec::with_capacity(inst.cost.len()),
             prices_f: Vec::with_capacity(inst.cost.len()),
             pf,
-            pf_len,
+            pf_end,
             exhausted_at,
             b_f,
             coef: scratch.coef,
             scratch: scratch.float,
             scratch_u: scratch.uniform,
             in_x: scratch.in_x,
-            exhausted_scratch: scratch.exhausted,
             x_for: None,
             exact_calls: 0,
         }
@@ -572,7 +621,7 @@ impl<'a> Eval<'a> {
     fn into_buffers(self) -> Buffers {
         Buffers {
             pf: self.pf,
-            pf_len: self.pf_len,
+            pf_end: self.pf_end,
             exhausted_at: self.exhausted_at,
             b_f: self.b_f,
             scratch: Scratch {
@@ -580,14 +629,14 @@ impl<'a> Eval<'a> {
                 float: self.scratch,
                 uniform: self.scratch_u,
                 in_x: self.in_x,
-                exhausted: self.exhausted_scratch,
             },
         }
     }
 
-    fn paid(&self, g: u32) -> &[(u32, u64)] {
-        let off = self.inst.item_off[g as usize] as usize;
-        &self.pf[off..off + self.pf_len[g as usize] as usize]
+    /// Rounds in which group `g` paid its full share, with the index of its utility.
+    fn paid(&self, g: u32) -> &[(u32, u32)] {
+        let g = g as usize;
+        &self.pf[self.inst.item_off[g] as usize..self.pf_end[g] as usize]
     }
 
     /// Records the exact price `n / (cd·d)` of a new round, keeping one common denominator
@@ -612,7 +661,8 @@ impl<'a> Eval<'a> {
             return BigInt::zero();
         }
         let mut spent = Nat::default();
-        for &(r, u) in self.paid(g) {
+        for &(r, ui) in self.paid(g) {
+            let u = self.inst.util_vals[ui as usize];
             spent.add_mul_small(&self.n_p[r as usize], u as u128);
         }
         let mut b = self.n_e.clone();
@@ -638,9 +688,10 @@ impl<'a> Eval<'a> {
             }
             let w = self.inst.weight[g as usize] as u128;
             w_total += w;
-            let off = self.inst.item_off[g as usize] as usize;
-            for &(r, u) in &self.pf[off..off + self.pf_len[g as usize] as usize] {
-                self.coef[r as usize] += w * u as u128;
+            let gi = g as usize;
+            let paid = &self.pf[self.inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+            for &(r, ui) in paid {
+                self.coef[r as usize] += w * self.inst.util_vals[ui as usize] as u128;
             }
         }
         let mut spent = Nat::default();
@@ -692,6 +743,12 @@ impl<'a> Eval<'a> {
 
     /// The least price of project `k`, or `None` if its supporters cannot afford it.
     fn price(&mut self, k: usize) -> Option<Price> {
+        self.price_from(k, 0.0)
+    }
+
+    /// [`Eval::price`] given a lower bound `lb` of the price (a stale price: prices only grow
+    /// during a run), where the water-filling may start.
+    fn price_from(&mut self, k: usize, lb: f64) -> Option<Price> {
         let inst = self.inst;
         let sup = &inst.supporters[k];
         if sup.is_empty() {
@@ -703,15 +760,21 @@ impl<'a> Eval<'a> {
         }
         let c = cost as f64;
         if let Some(u) = inst.uniform_u[k] {
-            return self.price_uniform(k, c, u as f64);
+            return self.price_uniform(k, c, u as f64, lb);
         }
         // One pass: gather the supporters with money (ratio b/u, w·u, w·b).
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
+        // Written by index into a long enough buffer (a push in this loop kept the sums in
+        // memory rather than in registers).
+        let sup_f = &inst.supporters_f[k];
+        if scratch.len() < sup_f.len() {
+            scratch.resize(sup_f.len(), (0.0, 0.0, 0.0, 0.0));
+        }
         let mut total = 0.0;
         let mut w_all = 0.0;
         let mut den_all = 0.0;
-        for &(g, uf) in &inst.supporters_f[k] {
+        let mut n = 0;
+        for &(g, uf) in sup_f {
             let (b, w) = self.b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
@@ -719,9 +782,10 @@ impl<'a> Eval<'a> {
             total += w * b;
             w_all += w;
             den_all += w * uf;
-            scratch.push((b / uf, w * uf, w * b, uf));
+            scratch[n] = (b / uf, w * uf, w * b, uf);
+            n += 1;
         }
-        let result = self.price_float(k, c, &mut scratch, total, w_all, den_all);
+        let result = self.price_float(k, c, &mut scratch[..n], total, w_all, den_all);
         self.scratch = scratch;
         result
     }
@@ -730,22 +794,27 @@ impl<'a> Eval<'a> {
     /// cost utilities): the same water-filling and error bound as [`Eval::price_float`], with
     /// money compared to `ρ·u` instead of money/utility to `ρ` (no division per supporter)
     /// and half the scratch.
-    fn price_uniform(&mut self, k: usize, c: f64, uf: f64) -> Option<Price> {
+    fn price_uniform(&mut self, k: usize, c: f64, uf: f64, lb: f64) -> Option<Price> {
         let inst = self.inst;
         let mut cand = std::mem::take(&mut self.scratch_u);
-        cand.clear();
+        let sup_f = &inst.supporters_f[k];
+        if cand.len() < sup_f.len() {
+            cand.resize(sup_f.len(), (0.0, 0.0));
+        }
         let mut total = 0.0;
         let mut w_all = 0.0;
-        for &(g, _) in &inst.supporters_f[k] {
+        let mut n = 0;
+        for &(g, _) in sup_f {
             let (b, w) = self.b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
             }
             total += w * b;
             w_all += w;
-            cand.push((b, w));
+            cand[n] = (b, w);
+            n += 1;
         }
-        let result = self.price_float_uniform(k, c, uf, &mut cand, total, w_all);
+        let result = self.price_float_uniform(k, c, uf, &mut cand[..n], (total, w_all), lb);
         self.scratch_u = cand;
         result
     }
@@ -757,8 +826,8 @@ impl<'a> Eval<'a> {
         c: f64,
         uf: f64,
         cand: &mut [(f64, f64)],
-        total: f64,
-        w_all: f64,
+        (total, w_all): (f64, f64),
+        lb: f64,
     ) -> Option<Price> {
         let terms = cand.len();
         if terms == 0 {
@@ -778,7 +847,9 @@ impl<'a> Eval<'a> {
             }
             return Some(self.price_exact(k, None));
         }
-        let mut rho = c / (w_all * uf);
+        // Newton steps from below: from the flat price or the lower bound, whichever is higher
+        // (any start at most the price converges to it from below).
+        let mut rho = (c / (w_all * uf)).max(lb);
         let mut sum_x = 0.0;
         let mut n_x = 0usize;
         let mut passes = 0;
@@ -1104,9 +1175,9 @@ impl<'a> Eval<'a> {
             if b < f_lo * uf - two_delta {
                 self.in_x[i] = true;
                 w_x += w;
-                let off = inst.item_off[gi] as usize;
-                for &(r, ur) in &self.pf[off..off + self.pf_len[gi] as usize] {
-                    self.coef[r as usize] += w * ur as u128;
+                let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+                for &(r, ui) in paid {
+                    self.coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
                 }
             } else if b > f_hi * uf + two_delta {
                 den += w * u as u128;
@@ -1162,45 +1233,58 @@ impl<'a> Eval<'a> {
         let round = self.prices.len() as u32;
         let rho_f = ratio_f64(rho);
         self.prices_f.push(rho_f);
-        let mut exhausted = std::mem::take(&mut self.exhausted_scratch);
-        exhausted.clear();
         // The exact split computed with the price, when there is one.
         let known = self.x_for == Some((k, round as usize));
         self.x_for = None;
-        let in_x = std::mem::take(&mut self.in_x);
-        for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
-            let gi = g as usize;
-            let b = self.b_f[gi].0;
-            if b < 0.0 {
-                continue; // exhausted
+        let sup_ui = &inst.sup_ui[k];
+        if known {
+            // No decisions to take: locals for the arrays keep the loop in registers.
+            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
+            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
+                let gi = g as usize;
+                let b = b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                if in_x[i] {
+                    b_f[gi].0 = -1.0;
+                    exhausted_at[gi] = round;
+                } else {
+                    let slot = pf_end[gi] as usize;
+                    pf[slot] = (round, sup_ui[i]);
+                    pf_end[gi] += 1;
+                    b_f[gi].0 = (b - rho_f * u as f64).max(0.0);
+                }
             }
-            let share = rho_f * u as f64;
-            let margin = self.delta + 4.0 * EPS * share.abs();
-            let pays_all = if known {
-                in_x[i]
-            } else if b < share - margin {
-                true
-            } else if b > share + margin {
-                false
-            } else {
-                self.pays_all_exact(g, rho, u)
-            };
-            if pays_all {
-                exhausted.push(g);
-                self.b_f[gi].0 = -1.0;
-            } else {
-                let slot = self.inst.item_off[gi] as usize + self.pf_len[gi] as usize;
-                self.pf[slot] = (round, u);
-                self.pf_len[gi] += 1;
-                self.b_f[gi].0 = (b - share).max(0.0);
+        } else {
+            for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
+                let gi = g as usize;
+                let b = self.b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                let share = rho_f * u as f64;
+                let margin = self.delta + 4.0 * EPS * share.abs();
+                let pays_all = if b < share - margin {
+                    true
+                } else if b > share + margin {
+                    false
+                } else {
+                    self.pays_all_exact(g, rho, u)
+                };
+                if pays_all {
+                    self.b_f[gi].0 = -1.0;
+                    self.exhausted_at[gi] = round;
+                } else {
+                    let slot = self.pf_end[gi] as usize;
+                    self.pf[slot] = (round, sup_ui[i]);
+                    self.pf_end[gi] += 1;
+                    self.b_f[gi].0 = (b - share).max(0.0);
+                }
             }
         }
-        self.in_x = in_x;
         self.push_price(n, *d);
-        for &g in &exhausted {
-            self.exhausted_at[g as usize] = round;
-        }
-        self.exhausted_scratch = exhausted;
         self.prices.last().unwrap().clone()
     }
 }
@@ -1284,9 +1368,10 @@ pub struct MesRun {
     /// lowest terms: reducing big fractions every round costs more than it saves; arithmetic
     /// and comparisons on them are exact either way).
     pub chosen: Vec<(usize, BigRational)>,
-    /// Per group (slots from `item_off[g]`): rounds in which it paid its full share `ρ·u`.
-    pf: Vec<(u32, u64)>,
-    pf_len: Vec<u32>,
+    /// Per group (slots `item_off[g]..pf_end[g]`): rounds in which it paid its full share
+    /// `ρ·u` (with the index of `u` in `util_vals`).
+    pf: Vec<(u32, u32)>,
+    pf_end: Vec<u32>,
     /// Per group: the round in which it paid all it had left, or `NOT` (see
     /// [`MesRun::exhausted_at`]).
     exhausted: Vec<u32>,
@@ -1301,7 +1386,7 @@ impl MesRun {
     pub fn into_buffers(self) -> Buffers {
         Buffers {
             pf: self.pf,
-            pf_len: self.pf_len,
+            pf_end: self.pf_end,
             exhausted_at: self.exhausted,
             ..self.spare
         }
@@ -1322,8 +1407,8 @@ impl MesRun {
     pub fn group_payments(&self, inst: &MesInstance, g: usize) -> Vec<(usize, BigRational)> {
         let mut out = Vec::new();
         let mut left = self.endowment.clone();
-        let off = inst.item_off[g] as usize;
-        for &(r, u) in &self.pf[off..off + self.pf_len[g] as usize] {
+        for &(r, ui) in &self.pf[inst.item_off[g] as usize..self.pf_end[g] as usize] {
+            let u = inst.util_vals[ui as usize];
             let p = &self.chosen[r as usize].1 * BigInt::from(u);
             left -= &p;
             out.push((r as usize, p));
@@ -1373,7 +1458,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
             let k = top.project;
             let mut p = match fresh[k].take() {
                 Some(p) => p,
-                None => match ev.price(k) {
+                None => match ev.price_from(k, top.lb) {
                     Some(p) => p,
                     None => continue,
                 },
@@ -1416,7 +1501,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         chosen,
         exhausted: std::mem::take(&mut bufs.exhausted_at),
         pf: std::mem::take(&mut bufs.pf),
-        pf_len: std::mem::take(&mut bufs.pf_len),
+        pf_end: std::mem::take(&mut bufs.pf_end),
         exact_calls,
         spare: bufs,
     }
@@ -1609,6 +1694,25 @@ mod tests {
                 left.sub_assign(&spent);
                 assert_eq!(left.to_big(), &big - &spent_big);
             }
+        }
+    }
+
+    #[test]
+    fn ballots_are_put_in_order_with_the_least_utility_of_a_repeated_project() {
+        // Through the bit set (up to 128 projects) and through the sort (more).
+        for m in [5usize, 200] {
+            let ballots = vec![
+                vec![(2, 5), (0, 3), (2, 4), (4, 0)],
+                vec![(0, 3), (2, 4)],
+                vec![(2, 4), (0, 3)],
+                vec![(4, 1)],
+            ];
+            let i = MesInstance::from_utilities(vec![10; m], (0..m).collect(), ballots);
+            assert_eq!(i.groups(), 2);
+            assert_eq!(i.group_members(0), &[0, 1, 2]);
+            assert_eq!(i.supporters[0], vec![(0, 3)]);
+            assert_eq!(i.supporters[2], vec![(0, 4)]);
+            assert_eq!(i.supporters[4], vec![(1, 1)]);
         }
     }
 
