@@ -235,17 +235,22 @@ impl Lp {
             let d = self.cols[self.basis[pos]][0].1;
             self.binv[r * m + pos] = 1.0 / d;
         }
-        // Rows of singleton positions: −D⁻¹ C_S G.
-        for (ai, &opos) in others.iter().enumerate() {
+        // Rows of singleton positions: −D⁻¹ C_S G, column by column of B⁻¹
+        // (G is already there, at the positions `others`), each element
+        // summed in the order of `others` as before.
+        let mut terms = Vec::new();
+        for &opos in &others {
             for &(r, v) in &self.cols[self.basis[opos]] {
                 let pos = row_single[r];
-                if pos == usize::MAX {
-                    continue;
+                if pos != usize::MAX {
+                    terms.push((opos, pos, -v / self.cols[self.basis[pos]][0].1));
                 }
-                let f = -v / self.cols[self.basis[pos]][0].1;
-                for (bi, &rn) in rows_n.iter().enumerate() {
-                    self.binv[rn * m + pos] += f * a[ai * w + bi];
-                }
+            }
+        }
+        for &rn in &rows_n {
+            let col = &mut self.binv[rn * m..(rn + 1) * m];
+            for &(src, dst, f) in &terms {
+                col[dst] += f * col[src];
             }
         }
         self.xb = vec![0.0; m];
