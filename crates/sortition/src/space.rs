@@ -142,6 +142,19 @@ impl PanelSpace {
     /// result is feasible and at least as heavy as `start`, not necessarily the
     /// heaviest panel.
     pub fn local_search(&self, start: &TypePanel, w: &[f64], order: &[usize]) -> TypePanel {
+        self.local_search_with(start, w, order, self.rows.len() <= 128)
+    }
+
+    /// [`PanelSpace::local_search`]; `use_mask` (at most 128 rows) selects
+    /// the bit-set search, else every candidate is tested one by one (the
+    /// same result, slower; the tests compare the two).
+    fn local_search_with(
+        &self,
+        start: &TypePanel,
+        w: &[f64],
+        order: &[usize],
+        use_mask: bool,
+    ) -> TypePanel {
         let nt = self.n_types();
         let mut cnt = vec![0u32; nt];
         let mut rc = vec![0u32; self.rows.len()];
@@ -158,7 +171,6 @@ impl PanelSpace {
         let mut in_panel: Vec<usize> = start.iter().map(|x| x.0).collect();
         // Rows at their maximum (`full`) and at their minimum (`low`), as bit
         // sets when there are at most 128 rows.
-        let use_mask = self.rows.len() <= 128;
         let bit = |r: usize| if use_mask { 1u128 << r } else { 0 };
         let mut full = 0u128;
         let mut low = 0u128;
@@ -427,7 +439,51 @@ impl PanelSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::DutchPool;
     use crate::model::InstanceBuilder;
+
+    /// The bit-set local search makes the same swaps as testing the
+    /// candidates one by one: random weights (with ties and zeros), chains
+    /// of searches as in the pricing.
+    #[test]
+    fn bit_set_local_search_equals_the_plain_scan() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (n, k, areas, categories, pool_seed) in [(120, 12, 4, 5, 1), (300, 30, 8, 7, 2)] {
+            let inst = DutchPool {
+                n,
+                k,
+                areas,
+                categories,
+                seed: pool_seed,
+            }
+            .generate();
+            let s = PanelSpace::new(&inst);
+            let nt = s.n_types();
+            let mut panel = s.best_panel(&vec![0.0; nt], None).unwrap().unwrap();
+            for round in 0..60 {
+                let w: Vec<f64> = (0..nt)
+                    .map(|_| match next() % 4 {
+                        0 => 0.0,
+                        1 => (next() % 4) as f64 / 8.0,
+                        _ => (next() % 1_000_000) as f64 / 1e6,
+                    })
+                    .collect();
+                let mut order: Vec<usize> = (0..nt).collect();
+                order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
+                let fast = s.local_search_with(&panel, &w, &order, true);
+                let plain = s.local_search_with(&panel, &w, &order, false);
+                assert_eq!(fast, plain, "pool {pool_seed}, round {round}");
+                assert!(s.is_feasible(&fast));
+                panel = fast;
+            }
+        }
+    }
 
     #[test]
     fn types_and_pricing() {
