@@ -552,14 +552,24 @@ fn ratio_f64(r: &BigRational) -> f64 {
         // Both exact in f64: one correctly rounded division.
         return n.to_f64().unwrap_or(f64::MAX) / d.to_f64().unwrap_or(f64::MAX);
     }
+    // The top 64 bits (truncated), read from the two highest limbs without allocating:
+    // the same value as `x >> (b - 64)`.
     let top = |x: &BigInt, b: u64| -> (f64, i64) {
         if b <= 64 {
             (x.to_u64().unwrap_or(0) as f64, 0)
         } else {
-            (
-                (x >> (b - 64) as usize).to_u64().unwrap_or(0) as f64,
-                (b - 64) as i64,
-            )
+            let limbs = x.iter_u64_digits();
+            let len = limbs.len() as u64;
+            let mut it = limbs.rev();
+            let hi = it.next().unwrap_or(0);
+            let lo = it.next().unwrap_or(0);
+            let hb = b - 64 * (len - 1); // bits in the highest limb, 1..=64
+            let t = if hb == 64 {
+                hi
+            } else {
+                (hi << (64 - hb)) | (lo >> hb)
+            };
+            (t as f64, (b - 64) as i64)
         }
     };
     let (nf, ns) = top(n, nb);
@@ -725,8 +735,20 @@ impl<'a> Eval<'a> {
             return Some(Price::zero());
         }
         let w = inst.sup_weight[k];
-        // W·E >= cost with E = n_e/cd.
-        if self.n_e.to_big() * BigInt::from(w) < BigInt::from(cost) * &self.cd {
+        // W·E >= cost with E = n_e/cd: in 128 bits when the numbers are small (the usual
+        // case: E = budget/n + t·unit), else with big integers.
+        let small = match (self.n_e.0.as_slice(), self.cd.to_u64()) {
+            ([], Some(cd)) => Some((0u128, cost as u128 * cd as u128)),
+            ([ne], Some(cd)) => (*ne as u128)
+                .checked_mul(w)
+                .map(|lhs| (lhs, cost as u128 * cd as u128)),
+            _ => None,
+        };
+        let affordable = match small {
+            Some((lhs, rhs)) => lhs >= rhs,
+            None => self.n_e.to_big() * BigInt::from(w) >= BigInt::from(cost) * &self.cd,
+        };
+        if !affordable {
             return None;
         }
         let d = w * u as u128;
