@@ -61,7 +61,7 @@ const RENUMBER_MIN_GROUPS: usize = 4096;
 /// evaluation are megabytes, and every pass over a project's supporters reads and writes them
 /// at its supporters' group numbers): groups sorted by their ballots, each ballot read as the
 /// set of its projects' positions in the order of popularity (most voters first), compared as
-/// a binary number with the most popular project as the highest bit. The supporters of the
+/// a binary number with the most popular project as the highest bit (the 96 most popular). The supporters of the
 /// most popular project are then one run of consecutive groups, those of the next one at most
 /// two runs, and so on. Decisions do not depend on group numbers.
 fn renumber_groups(
@@ -89,29 +89,28 @@ fn renumber_groups(
     for (i, &p) in by_pop.iter().enumerate() {
         pos[p] = i as u32;
     }
-    // Key: the set of the ballot's 128 most popular projects, most popular as the highest
-    // bit; groups by descending key (ties, which differ in less popular projects, by number).
-    let mut order: Vec<(u128, u32)> = (0..groups)
+    // Key: the set of the ballot's projects among the 96 most popular, most popular as the
+    // highest bit, complemented (descending order), with the group number in the low 32 bits
+    // (ties, which differ only in less popular projects, by number): one integer sort.
+    let mut order: Vec<u128> = (0..groups)
         .map(|g| {
             let mut key = 0u128;
             for &(p, _) in items(g) {
-                if pos[p] < 128 {
+                if pos[p] < 96 {
                     key |= 1u128 << (127 - pos[p]);
                 }
             }
-            (!key, g as u32)
+            (!key & !(u32::MAX as u128)) | g as u128
         })
         .collect();
     order.sort_unstable();
+    let order: Vec<usize> = order.iter().map(|&x| x as u32 as usize).collect();
     let mut new_of = vec![0u32; groups];
-    for (new, &(_, old)) in order.iter().enumerate() {
-        new_of[old as usize] = new as u32;
+    for (new, &old) in order.iter().enumerate() {
+        new_of[old] = new as u32;
     }
-    *first_ballot = order
-        .iter()
-        .map(|&(_, g)| first_ballot[g as usize])
-        .collect();
-    *size = order.iter().map(|&(_, g)| size[g as usize]).collect();
+    *first_ballot = order.iter().map(|&g| first_ballot[g]).collect();
+    *size = order.iter().map(|&g| size[g]).collect();
     for g in group_of.iter_mut() {
         *g = new_of[*g as usize];
     }
