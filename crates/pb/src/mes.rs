@@ -297,7 +297,7 @@ impl MesInstance {
             .iter()
             .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
             .collect();
-        let uniform_u = supporters
+        let uniform_u: Vec<Option<u64>> = supporters
             .iter()
             .map(|sup| {
                 let u0 = sup.first()?.1;
@@ -310,17 +310,18 @@ impl MesInstance {
             .collect();
         let mut util_vals: Vec<u64> = Vec::new();
         let mut util_index: HashMap<u64, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+        let mut index_of = |u: u64| {
+            *util_index.entry(u).or_insert_with(|| {
+                util_vals.push(u);
+                (util_vals.len() - 1) as u32
+            })
+        };
         let sup_ui = supporters
             .iter()
-            .map(|sup| {
-                sup.iter()
-                    .map(|&(_, u)| {
-                        *util_index.entry(u).or_insert_with(|| {
-                            util_vals.push(u);
-                            (util_vals.len() - 1) as u32
-                        })
-                    })
-                    .collect()
+            .zip(&uniform_u)
+            .map(|(sup, uniform)| match *uniform {
+                Some(u) => vec![index_of(u); sup.len()],
+                None => sup.iter().map(|&(_, u)| index_of(u)).collect(),
             })
             .collect();
         MesInstance {
