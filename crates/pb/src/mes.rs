@@ -454,6 +454,11 @@ const NOT: u32 = u32::MAX;
 struct Nat(Vec<u64>);
 
 impl Nat {
+    /// Zero, with room for `limbs` limbs.
+    fn with_capacity(limbs: usize) -> Nat {
+        Nat(Vec::with_capacity(limbs))
+    }
+
     /// From a non-negative big integer.
     fn from_big(x: &BigInt) -> Nat {
         debug_assert!(x.sign() != num_bigint::Sign::Minus);
@@ -670,7 +675,7 @@ impl<'a> Eval<'a> {
         if self.b_f[g as usize].0 < 0.0 {
             return BigInt::zero();
         }
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for &(r, ui) in self.paid(g) {
             let u = self.inst.util_vals[ui as usize];
             spent.add_mul_small(&self.n_p[r as usize], u as u128);
@@ -704,13 +709,13 @@ impl<'a> Eval<'a> {
                 self.coef[r as usize] += w * self.inst.util_vals[ui as usize] as u128;
             }
         }
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
                 spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        let mut s = Nat::default();
+        let mut s = Nat::with_capacity(self.n_e.0.len() + 4);
         s.add_mul_small(&self.n_e, w_total);
         s.sub_assign(&spent);
         s.to_big()
@@ -1211,13 +1216,13 @@ impl<'a> Eval<'a> {
             return None;
         }
         // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r.
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
                 spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        let mut sum_x = Nat::default();
+        let mut sum_x = Nat::with_capacity(self.n_e.0.len() + 4);
         sum_x.add_mul_small(&self.n_e, w_x);
         sum_x.sub_assign(&spent);
         let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
@@ -1466,10 +1471,10 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         }
     }
     let mut chosen = Vec::new();
+    let mut losers: Vec<Cand> = Vec::new();
     loop {
         // best: (project, price) among examined candidates.
         let mut best: Option<(usize, Price)> = None;
-        let mut losers: Vec<Cand> = Vec::new();
         while let Some(Reverse(top)) = heap.peek() {
             if let Some((_, bp)) = &best
                 && top.lb > bp.f + bp.err
@@ -1504,7 +1509,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
                 }
             }
         }
-        for c in losers {
+        for c in losers.drain(..) {
             heap.push(Reverse(c));
         }
         let Some((k, mut p)) = best else { break };
