@@ -61,7 +61,7 @@ const RENUMBER_MIN_GROUPS: usize = 4096;
 /// evaluation are megabytes, and every pass over a project's supporters reads and writes them
 /// at its supporters' group numbers): groups sorted by their ballots, each ballot read as the
 /// set of its projects' positions in the order of popularity (most voters first), compared as
-/// a binary number with the most popular project as the highest bit. The supporters of the
+/// a binary number with the most popular project as the highest bit (the 96 most popular). The supporters of the
 /// most popular project are then one run of consecutive groups, those of the next one at most
 /// two runs, and so on. Decisions do not depend on group numbers.
 fn renumber_groups(
@@ -89,29 +89,28 @@ fn renumber_groups(
     for (i, &p) in by_pop.iter().enumerate() {
         pos[p] = i as u32;
     }
-    // Key: the set of the ballot's 128 most popular projects, most popular as the highest
-    // bit; groups by descending key (ties, which differ in less popular projects, by number).
-    let mut order: Vec<(u128, u32)> = (0..groups)
+    // Key: the set of the ballot's projects among the 96 most popular, most popular as the
+    // highest bit, complemented (descending order), with the group number in the low 32 bits
+    // (ties, which differ only in less popular projects, by number): one integer sort.
+    let mut order: Vec<u128> = (0..groups)
         .map(|g| {
             let mut key = 0u128;
             for &(p, _) in items(g) {
-                if pos[p] < 128 {
+                if pos[p] < 96 {
                     key |= 1u128 << (127 - pos[p]);
                 }
             }
-            (!key, g as u32)
+            (!key & !(u32::MAX as u128)) | g as u128
         })
         .collect();
     order.sort_unstable();
+    let order: Vec<usize> = order.iter().map(|&x| x as u32 as usize).collect();
     let mut new_of = vec![0u32; groups];
-    for (new, &(_, old)) in order.iter().enumerate() {
-        new_of[old as usize] = new as u32;
+    for (new, &old) in order.iter().enumerate() {
+        new_of[old] = new as u32;
     }
-    *first_ballot = order
-        .iter()
-        .map(|&(_, g)| first_ballot[g as usize])
-        .collect();
-    *size = order.iter().map(|&(_, g)| size[g as usize]).collect();
+    *first_ballot = order.iter().map(|&g| first_ballot[g]).collect();
+    *size = order.iter().map(|&g| size[g]).collect();
     for g in group_of.iter_mut() {
         *g = new_of[*g as usize];
     }
@@ -298,7 +297,7 @@ impl MesInstance {
             .iter()
             .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
             .collect();
-        let uniform_u = supporters
+        let uniform_u: Vec<Option<u64>> = supporters
             .iter()
             .map(|sup| {
                 let u0 = sup.first()?.1;
@@ -311,17 +310,18 @@ impl MesInstance {
             .collect();
         let mut util_vals: Vec<u64> = Vec::new();
         let mut util_index: HashMap<u64, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+        let mut index_of = |u: u64| {
+            *util_index.entry(u).or_insert_with(|| {
+                util_vals.push(u);
+                (util_vals.len() - 1) as u32
+            })
+        };
         let sup_ui = supporters
             .iter()
-            .map(|sup| {
-                sup.iter()
-                    .map(|&(_, u)| {
-                        *util_index.entry(u).or_insert_with(|| {
-                            util_vals.push(u);
-                            (util_vals.len() - 1) as u32
-                        })
-                    })
-                    .collect()
+            .zip(&uniform_u)
+            .map(|(sup, uniform)| match *uniform {
+                Some(u) => vec![index_of(u); sup.len()],
+                None => sup.iter().map(|&(_, u)| index_of(u)).collect(),
             })
             .collect();
         MesInstance {
@@ -454,6 +454,11 @@ const NOT: u32 = u32::MAX;
 struct Nat(Vec<u64>);
 
 impl Nat {
+    /// Zero, with room for `limbs` limbs.
+    fn with_capacity(limbs: usize) -> Nat {
+        Nat(Vec::with_capacity(limbs))
+    }
+
     /// From a non-negative big integer.
     fn from_big(x: &BigInt) -> Nat {
         debug_assert!(x.sign() != num_bigint::Sign::Minus);
@@ -552,14 +557,24 @@ fn ratio_f64(r: &BigRational) -> f64 {
         // Both exact in f64: one correctly rounded division.
         return n.to_f64().unwrap_or(f64::MAX) / d.to_f64().unwrap_or(f64::MAX);
     }
+    // The top 64 bits (truncated), read from the two highest limbs without allocating:
+    // the same value as `x >> (b - 64)`.
     let top = |x: &BigInt, b: u64| -> (f64, i64) {
         if b <= 64 {
             (x.to_u64().unwrap_or(0) as f64, 0)
         } else {
-            (
-                (x >> (b - 64) as usize).to_u64().unwrap_or(0) as f64,
-                (b - 64) as i64,
-            )
+            let limbs = x.iter_u64_digits();
+            let len = limbs.len() as u64;
+            let mut it = limbs.rev();
+            let hi = it.next().unwrap_or(0);
+            let lo = it.next().unwrap_or(0);
+            let hb = b - 64 * (len - 1); // bits in the highest limb, 1..=64
+            let t = if hb == 64 {
+                hi
+            } else {
+                (hi << (64 - hb)) | (lo >> hb)
+            };
+            (t as f64, (b - 64) as i64)
         }
     };
     let (nf, ns) = top(n, nb);
@@ -660,7 +675,7 @@ impl<'a> Eval<'a> {
         if self.b_f[g as usize].0 < 0.0 {
             return BigInt::zero();
         }
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for &(r, ui) in self.paid(g) {
             let u = self.inst.util_vals[ui as usize];
             spent.add_mul_small(&self.n_p[r as usize], u as u128);
@@ -694,13 +709,13 @@ impl<'a> Eval<'a> {
                 self.coef[r as usize] += w * self.inst.util_vals[ui as usize] as u128;
             }
         }
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
                 spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        let mut s = Nat::default();
+        let mut s = Nat::with_capacity(self.n_e.0.len() + 4);
         s.add_mul_small(&self.n_e, w_total);
         s.sub_assign(&spent);
         s.to_big()
@@ -725,8 +740,20 @@ impl<'a> Eval<'a> {
             return Some(Price::zero());
         }
         let w = inst.sup_weight[k];
-        // W·E >= cost with E = n_e/cd.
-        if self.n_e.to_big() * BigInt::from(w) < BigInt::from(cost) * &self.cd {
+        // W·E >= cost with E = n_e/cd: in 128 bits when the numbers are small (the usual
+        // case: E = budget/n + t·unit), else with big integers.
+        let small = match (self.n_e.0.as_slice(), self.cd.to_u64()) {
+            ([], Some(cd)) => Some((0u128, cost as u128 * cd as u128)),
+            ([ne], Some(cd)) => (*ne as u128)
+                .checked_mul(w)
+                .map(|lhs| (lhs, cost as u128 * cd as u128)),
+            _ => None,
+        };
+        let affordable = match small {
+            Some((lhs, rhs)) => lhs >= rhs,
+            None => self.n_e.to_big() * BigInt::from(w) >= BigInt::from(cost) * &self.cd,
+        };
+        if !affordable {
             return None;
         }
         let d = w * u as u128;
@@ -1189,13 +1216,13 @@ impl<'a> Eval<'a> {
             return None;
         }
         // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r.
-        let mut spent = Nat::default();
+        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
                 spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        let mut sum_x = Nat::default();
+        let mut sum_x = Nat::with_capacity(self.n_e.0.len() + 4);
         sum_x.add_mul_small(&self.n_e, w_x);
         sum_x.sub_assign(&spent);
         let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
@@ -1444,10 +1471,10 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         }
     }
     let mut chosen = Vec::new();
+    let mut losers: Vec<Cand> = Vec::new();
     loop {
         // best: (project, price) among examined candidates.
         let mut best: Option<(usize, Price)> = None;
-        let mut losers: Vec<Cand> = Vec::new();
         while let Some(Reverse(top)) = heap.peek() {
             if let Some((_, bp)) = &best
                 && top.lb > bp.f + bp.err
@@ -1482,7 +1509,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
                 }
             }
         }
-        for c in losers {
+        for c in losers.drain(..) {
             heap.push(Reverse(c));
         }
         let Some((k, mut p)) = best else { break };
