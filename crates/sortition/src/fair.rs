@@ -385,8 +385,10 @@ impl<'s> Engine<'s> {
             {
                 candidates.push(basis.clone());
                 let zpos = bk.iter().position(|&k| k == Key::Z);
+                // One such swap only: further ones were almost never
+                // feasible, and each failed try costs a refactorisation.
                 for &t in &types {
-                    if candidates.len() > 4 {
+                    if candidates.len() > 1 {
                         break;
                     }
                     if let (Some(zp), Some(f)) = (zpos, fixed[t])
