@@ -84,6 +84,14 @@ fn main() {
     }
     sel.panel.hash(&mut h);
     let fingerprint = h.finish();
+    // PROBS=FILE: the sorted probability vector, one per line (to compare runs
+    // whose panels differ but whose LEXIMIN probabilities must not).
+    if let Some(path) = std::env::var_os("PROBS") {
+        let mut p = sel.probabilities.clone();
+        p.sort_by(f64::total_cmp);
+        let text: String = p.iter().map(|x| format!("{x:.12}\n")).collect();
+        std::fs::write(path, text).expect("write PROBS");
+    }
     let cpu = cpu_seconds().map_or("-".to_string(), |c| format!("{c:.2}"));
     println!(
         "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6} fingerprint={fingerprint:016x} cpu_s={cpu}",

@@ -14,13 +14,15 @@
 //! pricing integer program then looks for a feasible panel above the cap (a
 //! violated dual constraint); it enters the LP as a new column, and the LP is
 //! re-solved from its current basis, until none exists. To need fewer rounds,
-//! each round adds a batch of panels: after the best panel, ten more, each the
-//! previous one improved by local search (swapping people while keeping every
-//! quota) under prices lowered for the people just covered, which spreads the
-//! batch over many people. The best panel itself comes from that local search
-//! when it finds one clearly above the cap (for at most three rounds in a
-//! row), else from the exact integer program, which also decides that the
-//! stage is done. Then `y` is an optimal
+//! each round adds a batch of panels: after the best panel, twenty more, each
+//! the previous one improved by local search (swapping people while keeping
+//! every quota) under prices lowered for the people just covered, which
+//! spreads the batch over many people. The best panel itself comes from that
+//! local search when it finds one clearly above the cap (for at most five
+//! rounds in a row), else from the integer program: first solved to within
+//! 0.1% of its optimum (a panel above the cap is all a round needs), and to
+//! optimality when that finds none, which decides that the stage is done.
+//! Then `y` is an optimal
 //! dual of the full problem, and by complementary slackness every unfixed type
 //! with `y_t > 0` has probability exactly the optimum in every optimal
 //! distribution: those types are fixed.
@@ -122,13 +124,15 @@ const PRICE_EPS: f64 = 1e-7;
 /// solver's tolerance (1e-10).
 const DUAL_EPS: f64 = 1e-6;
 /// Extra panels per pricing round (see [`Engine::stage`]).
-const EXTRA_PANELS: usize = 10;
+const EXTRA_PANELS: usize = 20;
 /// Panels of the current solution the pricing local search starts from.
 const HEURISTIC_STARTS: usize = 1;
 /// The LP of a stage keeps at most about this many panels per row.
 const PRUNE_AT: usize = 3;
 /// Most pricing rounds in a row without the exact integer program.
-const MAX_HEURISTIC_STREAK: usize = 3;
+const MAX_HEURISTIC_STREAK: usize = 5;
+/// Relative gap of the first integer program of a pricing round.
+const EXACT_GAP: f64 = 1e-3;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
 const FIX_SLACK: f64 = 0.0;
@@ -381,8 +385,10 @@ impl<'s> Engine<'s> {
             {
                 candidates.push(basis.clone());
                 let zpos = bk.iter().position(|&k| k == Key::Z);
+                // One such swap only: further ones were almost never
+                // feasible, and each failed try costs a refactorisation.
                 for &t in &types {
-                    if candidates.len() > 4 {
+                    if candidates.len() > 1 {
                         break;
                     }
                     if let (Some(zp), Some(f)) = (zpos, fixed[t])
@@ -505,7 +511,18 @@ impl<'s> Engine<'s> {
             let mut done = false;
             for exact in [false, true] {
                 let first = if exact {
-                    let p = sp.best_panel(&w, None)?;
+                    // First within a relative gap of 0.1%: any panel above
+                    // the cap will do as the round's best, and that search
+                    // is about twice as fast. Only a result at or below the
+                    // cap needs the search to optimality, which proves that
+                    // no panel is above it.
+                    let mut p = sp.best_panel_gap(&w, None, EXACT_GAP, None)?;
+                    if !p
+                        .as_ref()
+                        .is_some_and(|p| PanelSpace::value(p, &w) > cap + PRICE_EPS)
+                    {
+                        p = sp.best_panel(&w, None)?;
+                    }
                     streak = 0;
                     match p {
                         Some(p) if PanelSpace::value(&p, &w) > cap + PRICE_EPS => {

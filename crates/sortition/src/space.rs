@@ -371,6 +371,24 @@ impl PanelSpace {
         force: Option<usize>,
         quick: bool,
     ) -> Result<Option<TypePanel>> {
+        if quick {
+            self.best_panel_gap(w, force, 1e-3, Some(300))
+        } else {
+            self.best_panel_gap(w, force, 0.0, None)
+        }
+    }
+
+    /// [`PanelSpace::best_panel`] that may stop at a panel within the
+    /// relative `gap` of the best (or after `node_limit` branch-and-bound
+    /// nodes; then the search is repeated without limits if it found nothing).
+    pub fn best_panel_gap(
+        &self,
+        w: &[f64],
+        force: Option<usize>,
+        gap: f64,
+        node_limit: Option<u64>,
+    ) -> Result<Option<TypePanel>> {
+        let quick = gap > 0.0 || node_limit.is_some();
         let wmax = w.iter().fold(0.0f64, |a, &b| a.max(b.abs()));
         let scale = if wmax > 0.0 { 1.0 / wmax } else { 1.0 };
         let mut p = Problem::new(OptimizationDirection::Maximize);
@@ -404,14 +422,12 @@ impl PanelSpace {
             p.add_constraint(e.as_slice(), ComparisonOp::Le, 1.0);
         }
         let mut opts = microlp::SolveOptions::default();
-        if quick {
-            opts.mip_gap = 1e-3;
-            opts.node_limit = Some(300);
-        }
+        opts.mip_gap = gap;
+        opts.node_limit = node_limit;
         let sol = match p.solve_with(opts) {
             Ok(o) => match o.into_solution() {
                 Ok(s) => s,
-                Err(_) if quick => return self.best_panel_with(w, force, false),
+                Err(_) if quick => return self.best_panel_gap(w, force, 0.0, None),
                 Err(e) => {
                     return Err(SortitionError::Solver(format!("pricing stopped: {e:?}")));
                 }
