@@ -830,6 +830,13 @@ impl<'a> Eval<'a> {
         }
         let mut total = 0.0;
         let mut w_all = 0.0;
+        // The first Newton step from the lower bound, done while gathering: supporters with
+        // money at most `lb·u` pay all they have at the price (it is at least `lb`), so they
+        // are summed here and not kept; only the others go to `cand`.
+        let t0 = lb * uf;
+        let mut sum_x = 0.0;
+        let mut n_x = 0usize;
+        let mut w_rest = 0.0;
         let mut n = 0;
         for &(g, _) in sup_f {
             let (b, w) = self.b_f[g as usize];
@@ -838,10 +845,23 @@ impl<'a> Eval<'a> {
             }
             total += w * b;
             w_all += w;
-            cand[n] = (b, w);
-            n += 1;
+            if b <= t0 {
+                sum_x += w * b;
+                n_x += 1;
+            } else {
+                cand[n] = (b, w);
+                w_rest += w;
+                n += 1;
+            }
         }
-        let result = self.price_float_uniform(k, c, uf, &mut cand[..n], (total, w_all), lb);
+        let result = self.price_float_uniform(
+            k,
+            c,
+            uf,
+            &mut cand[..n],
+            (total, w_all),
+            (lb, sum_x, n_x, w_rest),
+        );
         self.scratch_u = cand;
         result
     }
@@ -852,11 +872,14 @@ impl<'a> Eval<'a> {
         k: usize,
         c: f64,
         uf: f64,
-        cand: &mut [(f64, f64)],
+        rest: &mut [(f64, f64)],
         (total, w_all): (f64, f64),
-        lb: f64,
+        (lb, sum_x0, n_x0, w_rest0): (f64, f64, usize, f64),
     ) -> Option<Price> {
-        let terms = cand.len();
+        // `rest`: the supporters with money above `lb·u` (weight `w_rest0`); the `n_x0` others
+        // (money summing to `sum_x0`) pay all they have.
+        let cand = rest;
+        let terms = cand.len() + n_x0;
         if terms == 0 {
             return None;
         }
@@ -875,17 +898,30 @@ impl<'a> Eval<'a> {
             return Some(self.price_exact(k, None));
         }
         // Newton steps from below: from the flat price or the lower bound, whichever is higher
-        // (any start at most the price converges to it from below).
-        let mut rho = (c / (w_all * uf)).max(lb);
+        // (any start at most the price converges to it from below). The step from the lower
+        // bound was taken while gathering: when it moved supporters to X, its result is also
+        // a start at most the price (the tangent at `lb` lies above the concave price function).
+        let flat = c / (w_all * uf);
+        let mut rho = flat.max(lb);
         let mut sum_x = 0.0;
         let mut n_x = 0usize;
         let mut passes = 0;
+        if n_x0 > 0 {
+            passes = 1;
+            let den = w_rest0 * uf;
+            if cand.is_empty() || den <= 0.0 {
+                return Some(self.price_exact(k, None));
+            }
+            sum_x = sum_x0;
+            rho = ((c - sum_x) / den).max(flat);
+        }
+        let n_rest = cand.len();
         loop {
             passes += 1;
             if passes > 6 {
                 cand[n_x..].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
                 let mut den: f64 = cand[n_x..].iter().map(|x| x.1).sum::<f64>() * uf;
-                while n_x < terms {
+                while n_x < n_rest {
                     let (b, w) = cand[n_x];
                     if b > rho * uf {
                         break;
@@ -904,7 +940,7 @@ impl<'a> Eval<'a> {
             let mut w_rest = 0.0;
             let t = rho * uf;
             let first = n_x;
-            for i in first..terms {
+            for i in first..n_rest {
                 let (b, w) = cand[i];
                 if b <= t {
                     sum_x += w * b;
@@ -919,7 +955,7 @@ impl<'a> Eval<'a> {
                 break;
             }
             let den = w_rest * uf;
-            if n_x == terms || den <= 0.0 {
+            if n_x == n_rest || den <= 0.0 {
                 return Some(self.price_exact(k, None));
             }
             rho = (c - sum_x) / den;
