@@ -369,6 +369,10 @@ struct Price {
     /// evaluation's common denominator `cd` at that moment (prices are recomputed after every
     /// payment, so `cd` has not changed when the price is paid).
     raw: Option<(BigInt, u128)>,
+    /// A price of [`Eval::price_first_round`] in closed form, whose exact value is built only
+    /// when needed (by [`Eval::ensure_exact`], in the same round): most are never compared
+    /// exactly nor paid, and building them allocated in every run.
+    first: bool,
 }
 
 impl Price {
@@ -378,6 +382,7 @@ impl Price {
             err: 0.0,
             exact: Some(BigRational::zero()),
             raw: Some((BigInt::zero(), 1)),
+            first: false,
         }
     }
 }
@@ -757,15 +762,38 @@ impl<'a> Eval<'a> {
             return None;
         }
         let d = w * u as u128;
-        let num = BigInt::from(cost) * &self.cd;
+        if cost < 1 << 53 && d < 1 << 53 {
+            // ρ = cost/d with both exact in f64: one correctly rounded division, within the
+            // error bound of `ratio_f64`.
+            let f = cost as f64 / d as f64;
+            return Some(Price {
+                f,
+                err: RATIO_F64_ERR * f,
+                exact: None,
+                raw: None,
+                first: true,
+            });
+        }
+        Some(self.first_round_exact(k))
+    }
+
+    /// The exact price of [`Eval::price_first_round`] for an affordable project `k` with
+    /// uniform utilities: `cost·cd / (cd·W·u)`.
+    fn first_round_exact(&self, k: usize) -> Price {
+        debug_assert!(self.prices.is_empty());
+        let inst = self.inst;
+        let u = inst.uniform_u[k].expect("uniform utilities");
+        let d = inst.sup_weight[k] * u as u128;
+        let num = BigInt::from(inst.cost[k]) * &self.cd;
         let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(d));
         let f = ratio_f64(&rho);
-        Some(Price {
+        Price {
             f,
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some((num, d)),
-        })
+            first: false,
+        }
     }
 
     /// The least price of project `k`, or `None` if its supporters cannot afford it.
@@ -984,6 +1012,7 @@ impl<'a> Eval<'a> {
             err,
             exact: None,
             raw: None,
+            first: false,
         })
     }
 
@@ -1090,6 +1119,7 @@ impl<'a> Eval<'a> {
             err,
             exact: None,
             raw: None,
+            first: false,
         })
     }
 
@@ -1203,6 +1233,7 @@ impl<'a> Eval<'a> {
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some(raw),
+            first: false,
         }
     }
 
@@ -1277,11 +1308,14 @@ impl<'a> Eval<'a> {
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some((num, den)),
+            first: false,
         })
     }
 
     fn ensure_exact(&mut self, k: usize, p: &mut Price) {
-        if p.raw.is_none() {
+        if p.first {
+            *p = self.first_round_exact(k);
+        } else if p.raw.is_none() {
             let hint = p.f.is_finite().then_some(p.f);
             *p = self.price_exact(k, hint);
         }
@@ -1611,6 +1645,7 @@ fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
             err: 4.0 * EPS * bar_f.abs(),
             exact: Some(rho_a.clone()),
             raw: None,
+            first: false,
         };
         let bar_rank = inst.rank[j];
         let mut pushback = Vec::new();
