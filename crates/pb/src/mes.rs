@@ -407,6 +407,10 @@ struct Scratch {
     float: Vec<(f64, f64, f64, f64)>,
     uniform: Vec<(f64, f64)>,
     in_x: Vec<bool>,
+    /// The exact prices of the last evaluation (cleared) and spare limb vectors for the
+    /// numerators of the next, so that a run does not allocate them again.
+    prices: Vec<BigRational>,
+    nat_pool: Vec<Nat>,
 }
 
 impl Clone for Buffers {
@@ -430,7 +434,8 @@ struct Eval<'a> {
     n_e: Nat,
     /// Price of each round times `cd`.
     n_p: Vec<Nat>,
-    prices_f: Vec<f64>,
+    /// Limb vectors for new entries of `n_p` (kept from earlier evaluations).
+    nat_pool: Vec<Nat>,
     /// Per group (slots `inst.item_off[g]..pf_end[g]`): rounds it paid its full share in, with
     /// the index of its utility in `inst.util_vals`.
     pf: Vec<(u32, u32)>,
@@ -620,11 +625,15 @@ impl<'a> Eval<'a> {
             inst,
             e_f,
             delta: 2.0 * (inst.max_len as f64 + 8.0) * EPS * e_f,
-            prices: Vec::with_capacity(inst.cost.len()),
+            prices: {
+                let mut v = scratch.prices;
+                v.clear();
+                v
+            },
             cd: e.denom().clone(),
             n_e: Nat::from_big(e.numer()),
             n_p: Vec::with_capacity(inst.cost.len()),
-            prices_f: Vec::with_capacity(inst.cost.len()),
+            nat_pool: scratch.nat_pool,
             pf,
             pf_end,
             exhausted_at,
@@ -638,7 +647,9 @@ impl<'a> Eval<'a> {
         }
     }
 
-    fn into_buffers(self) -> Buffers {
+    fn into_buffers(mut self) -> Buffers {
+        self.prices.clear();
+        self.nat_pool.append(&mut self.n_p);
         Buffers {
             pf: self.pf,
             pf_end: self.pf_end,
@@ -649,6 +660,8 @@ impl<'a> Eval<'a> {
                 float: self.scratch,
                 uniform: self.scratch_u,
                 in_x: self.in_x,
+                prices: self.prices,
+                nat_pool: self.nat_pool,
             },
         }
     }
@@ -671,7 +684,10 @@ impl<'a> Eval<'a> {
                 x.mul_small_assign(d);
             }
         }
-        self.n_p.push(Nat::from_big(n));
+        let mut x = self.nat_pool.pop().unwrap_or_default();
+        x.0.clear();
+        x.0.extend(n.iter_u64_digits());
+        self.n_p.push(x);
         self.prices.push(rho);
     }
 
@@ -1329,7 +1345,6 @@ impl<'a> Eval<'a> {
         let (n, d) = p.raw.as_ref().expect("price of this evaluation");
         let round = self.prices.len() as u32;
         let rho_f = ratio_f64(rho);
-        self.prices_f.push(rho_f);
         // The exact split computed with the price, when there is one.
         let known = self.x_for == Some((k, round as usize));
         self.x_for = None;
