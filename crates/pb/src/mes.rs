@@ -1339,7 +1339,7 @@ impl<'a> Eval<'a> {
 
     /// Supporters of `k` pay at the exact price of `p` (computed by this evaluation since
     /// its last payment).
-    fn pay(&mut self, k: usize, p: &Price) -> BigRational {
+    fn pay(&mut self, k: usize, p: &Price) {
         let inst = self.inst;
         let rho = p.exact.as_ref().expect("exact price");
         let (n, d) = p.raw.as_ref().expect("price of this evaluation");
@@ -1397,7 +1397,6 @@ impl<'a> Eval<'a> {
             }
         }
         self.push_price(n, *d);
-        self.prices.last().unwrap().clone()
     }
 }
 
@@ -1555,7 +1554,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
             *slot = Some(p);
         }
     }
-    let mut chosen = Vec::new();
+    let mut chosen_k: Vec<usize> = Vec::new();
     let mut losers: Vec<Cand> = Vec::new();
     loop {
         // best: (project, price) among examined candidates.
@@ -1603,9 +1602,11 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         for f in fresh.iter_mut() {
             *f = None;
         }
-        let rho = ev.pay(k, &p);
-        chosen.push((k, rho));
+        ev.pay(k, &p);
+        chosen_k.push(k);
     }
+    // The exact prices, moved (not cloned) out of the evaluation.
+    let chosen: Vec<(usize, BigRational)> = chosen_k.into_iter().zip(ev.prices.drain(..)).collect();
     let exact_calls = ev.exact_calls;
     let mut bufs = ev.into_buffers();
     MesRun {
