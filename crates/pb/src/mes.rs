@@ -369,10 +369,6 @@ struct Price {
     /// evaluation's common denominator `cd` at that moment (prices are recomputed after every
     /// payment, so `cd` has not changed when the price is paid).
     raw: Option<(BigInt, u128)>,
-    /// A price of [`Eval::price_first_round`] in closed form, whose exact value is built only
-    /// when needed (by [`Eval::ensure_exact`], in the same round): most are never compared
-    /// exactly nor paid, and building them allocated in every run.
-    first: bool,
 }
 
 impl Price {
@@ -382,7 +378,6 @@ impl Price {
             err: 0.0,
             exact: Some(BigRational::zero()),
             raw: Some((BigInt::zero(), 1)),
-            first: false,
         }
     }
 }
@@ -787,7 +782,6 @@ impl<'a> Eval<'a> {
                 err: RATIO_F64_ERR * f,
                 exact: None,
                 raw: None,
-                first: true,
             });
         }
         Some(self.first_round_exact(k))
@@ -808,7 +802,6 @@ impl<'a> Eval<'a> {
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some((num, d)),
-            first: false,
         }
     }
 
@@ -1028,7 +1021,6 @@ impl<'a> Eval<'a> {
             err,
             exact: None,
             raw: None,
-            first: false,
         })
     }
 
@@ -1135,7 +1127,6 @@ impl<'a> Eval<'a> {
             err,
             exact: None,
             raw: None,
-            first: false,
         })
     }
 
@@ -1249,7 +1240,6 @@ impl<'a> Eval<'a> {
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some(raw),
-            first: false,
         }
     }
 
@@ -1324,14 +1314,21 @@ impl<'a> Eval<'a> {
             err: RATIO_F64_ERR * f,
             exact: Some(rho),
             raw: Some((num, den)),
-            first: false,
         })
     }
 
+    /// Makes `p`, a price of `k` computed by this evaluation since its last payment, exact.
     fn ensure_exact(&mut self, k: usize, p: &mut Price) {
-        if p.first {
+        if p.raw.is_some() {
+            return;
+        }
+        if self.prices.is_empty() && self.inst.uniform_u[k].is_some() {
+            // Before any payment (where [`Eval::price_first_round`] leaves the exact value to
+            // be built when needed: most are never compared exactly nor paid, and building
+            // them allocated in every run), an affordable project with uniform utilities has
+            // the closed-form price.
             *p = self.first_round_exact(k);
-        } else if p.raw.is_none() {
+        } else {
             let hint = p.f.is_finite().then_some(p.f);
             *p = self.price_exact(k, hint);
         }
@@ -1661,7 +1658,6 @@ fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
             err: 4.0 * EPS * bar_f.abs(),
             exact: Some(rho_a.clone()),
             raw: None,
-            first: false,
         };
         let bar_rank = inst.rank[j];
         let mut pushback = Vec::new();
