@@ -1264,13 +1264,13 @@ impl<'a> Eval<'a> {
         let (f_lo, f_hi) = (h * (1.0 - 2e-6), h * (1.0 + 2e-6));
         let mut w_x: u128 = 0;
         let mut den: u128 = 0;
-        for (i, &(g, u)) in sup.iter().enumerate() {
+        let sup_f = &inst.supporters_f[k];
+        for (i, (&(g, u), &(_, uf))) in sup.iter().zip(sup_f).enumerate() {
             let gi = g as usize;
             let b = self.b_f[gi].0;
             if b < 0.0 {
                 continue; // exhausted
             }
-            let uf = u as f64;
             let w = inst.weight[gi] as u128;
             if b < f_lo * uf - two_delta {
                 self.in_x[i] = true;
@@ -1350,20 +1350,23 @@ impl<'a> Eval<'a> {
             // No decisions to take: locals for the arrays keep the loop in registers.
             let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
             let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
-            for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
+            // The utilities as f64 from `supporters_f` (a u64 → f64 conversion is several
+            // instructions).
+            let sup_f = &inst.supporters_f[k];
+            for ((&(g, uf), &ui), &x) in sup_f.iter().zip(sup_ui).zip(&in_x[..sup_f.len()]) {
                 let gi = g as usize;
                 let b = b_f[gi].0;
                 if b < 0.0 {
                     continue; // exhausted
                 }
-                if in_x[i] {
+                if x {
                     b_f[gi].0 = -1.0;
                     exhausted_at[gi] = round;
                 } else {
                     let slot = pf_end[gi] as usize;
-                    pf[slot] = (round, sup_ui[i]);
+                    pf[slot] = (round, ui);
                     pf_end[gi] += 1;
-                    b_f[gi].0 = (b - rho_f * u as f64).max(0.0);
+                    b_f[gi].0 = (b - rho_f * uf).max(0.0);
                 }
             }
         } else {
