@@ -1598,9 +1598,12 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         }
         let Some((k, mut p)) = best else { break };
         ev.ensure_exact(k, &mut p);
-        // Prices computed before this payment are stale (only lower bounds now).
-        for f in fresh.iter_mut() {
-            *f = None;
+        // Prices computed before this payment are stale (only lower bounds now). Only the
+        // first round's prices are kept in `fresh`: later rounds find it empty already.
+        if chosen_k.is_empty() {
+            for f in fresh.iter_mut() {
+                *f = None;
+            }
         }
         ev.pay(k, &p);
         chosen_k.push(k);
