@@ -1288,17 +1288,22 @@ impl<'a> Eval<'a> {
         if den == 0 {
             return None;
         }
-        // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r.
-        let mut spent = Nat::with_capacity(self.n_e.0.len() + 4);
+        // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r, in two limb
+        // vectors borrowed from the pool (no allocation per price).
+        let mut spent = self.nat_pool.pop().unwrap_or_default();
+        let mut sum_x = self.nat_pool.pop().unwrap_or_default();
+        spent.0.clear();
+        sum_x.0.clear();
         for (r, &c) in self.coef.iter().enumerate() {
             if c != 0 {
                 spent.add_mul_small(&self.n_p[r], c);
             }
         }
-        let mut sum_x = Nat::with_capacity(self.n_e.0.len() + 4);
         sum_x.add_mul_small(&self.n_e, w_x);
         sum_x.sub_assign(&spent);
         let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
+        self.nat_pool.push(spent);
+        self.nat_pool.push(sum_x);
         if num.sign() != num_bigint::Sign::Plus {
             return None;
         }
