@@ -920,19 +920,8 @@ impl<'a> Eval<'a> {
         if terms == 0 {
             return None;
         }
-        let cost = self.inst.cost[k];
-        let err_total = self.sum_err(w_all, terms) + EPS * c;
-        if total + err_total < c {
-            return None;
-        }
-        if total - err_total <= c {
-            // Close call: decide affordability exactly.
-            self.exact_calls += 1;
-            let t = self.sum_num(k, |_| true);
-            if t < BigInt::from(cost) * &self.cd {
-                return None;
-            }
-            return Some(self.price_exact(k, None));
+        if let Some(decided) = self.affordability(k, c, total, w_all, terms) {
+            return decided;
         }
         // Newton steps from below: from the flat price or the lower bound, whichever is higher
         // (any start at most the price converges to it from below). The step from the lower
@@ -1006,22 +995,7 @@ impl<'a> Eval<'a> {
                 w_safe += w;
             }
         }
-        let den_safe = w_safe * uf;
-        let e_arith = 2.0 * (terms as f64 + 2.0) * EPS * (c + w_all * self.e_f);
-        let err = if den_safe > 0.0 {
-            2.0 * (w_all * self.delta + e_arith) / den_safe * (1.0 + 1e-9) + 8.0 * EPS * rho
-        } else {
-            f64::INFINITY
-        };
-        if err.is_nan() || err > rho * tol_rel * 0.1 {
-            return Some(self.price_exact(k, Some(rho)));
-        }
-        Some(Price {
-            f: rho,
-            err,
-            exact: None,
-            raw: None,
-        })
+        Some(self.checked_float_price(k, c, rho, terms, w_all, w_safe * uf))
     }
 
     /// Float price from the gathered supporters (see [`Eval::price`]).
@@ -1038,19 +1012,8 @@ impl<'a> Eval<'a> {
         if terms == 0 {
             return None;
         }
-        let cost = self.inst.cost[k];
-        let err_total = self.sum_err(w_all, terms) + EPS * c;
-        if total + err_total < c {
-            return None;
-        }
-        if total - err_total <= c {
-            // Close call: decide affordability exactly.
-            self.exact_calls += 1;
-            let t = self.sum_num(k, |_| true);
-            if t < BigInt::from(cost) * &self.cd {
-                return None;
-            }
-            return Some(self.price_exact(k, None));
+        if let Some(decided) = self.affordability(k, c, total, w_all, terms) {
+            return decided;
         }
         // Water-filling by Newton steps from the flat price: the price function
         // ρ ↦ Σ min(b, ρ·u) is concave and piecewise linear, so each step moves every supporter
@@ -1113,6 +1076,22 @@ impl<'a> Eval<'a> {
                 den_safe += wu;
             }
         }
+        Some(self.checked_float_price(k, c, rho, terms, w_all, den_safe))
+    }
+
+    /// The float price `rho` with its error bound when the bound is tight enough (relative
+    /// 10⁻⁷), else the exact price (with `rho` as hint). `den_safe`: the slope contributed by
+    /// the supporters clearly not paying all they have.
+    fn checked_float_price(
+        &mut self,
+        k: usize,
+        c: f64,
+        rho: f64,
+        terms: usize,
+        w_all: f64,
+        den_safe: f64,
+    ) -> Price {
+        let tol_rel = 1e-6;
         let e_arith = 2.0 * (terms as f64 + 2.0) * EPS * (c + w_all * self.e_f);
         let err = if den_safe > 0.0 {
             2.0 * (w_all * self.delta + e_arith) / den_safe * (1.0 + 1e-9) + 8.0 * EPS * rho
@@ -1120,14 +1099,43 @@ impl<'a> Eval<'a> {
             f64::INFINITY
         };
         if err.is_nan() || err > rho * tol_rel * 0.1 {
-            return Some(self.price_exact(k, Some(rho)));
+            return self.price_exact(k, Some(rho));
         }
-        Some(Price {
+        Price {
             f: rho,
             err,
             exact: None,
             raw: None,
-        })
+        }
+    }
+
+    /// Affordability of project `k` from the float sum `total` of its supporters' money (with
+    /// `terms` terms of weight `w_all`): `Some(None)` when clearly (or exactly) unaffordable,
+    /// `Some(Some(exact price))` on a close call decided exactly, `None` when clearly
+    /// affordable (the float price may be computed).
+    fn affordability(
+        &mut self,
+        k: usize,
+        c: f64,
+        total: f64,
+        w_all: f64,
+        terms: usize,
+    ) -> Option<Option<Price>> {
+        let cost = self.inst.cost[k];
+        let err_total = self.sum_err(w_all, terms) + EPS * c;
+        if total + err_total < c {
+            return Some(None);
+        }
+        if total - err_total <= c {
+            // Close call: decide affordability exactly.
+            self.exact_calls += 1;
+            let t = self.sum_num(k, |_| true);
+            if t < BigInt::from(cost) * &self.cd {
+                return Some(None);
+            }
+            return Some(Some(self.price_exact(k, None)));
+        }
+        None
     }
 
     /// Exact price of an affordable project: exact water-filling, with float-filtered

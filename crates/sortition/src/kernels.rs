@@ -55,41 +55,35 @@ mod avx2 {
     /// The CPU must support AVX2; `dst` and `src` have the same length.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn sub_scaled(dst: &mut [f64], src: &[f64], s: f64) {
-        let n = dst.len().min(src.len());
-        let (d, x) = (dst.as_mut_ptr(), src.as_ptr());
-        let sv = _mm256_set1_pd(s);
-        let mut i = 0;
-        // SAFETY: every access is below `n`.
-        unsafe {
-            while i + 8 <= n {
-                let a0 = _mm256_loadu_pd(d.add(i));
-                let a1 = _mm256_loadu_pd(d.add(i + 4));
-                let p0 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i)), sv);
-                let p1 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i + 4)), sv);
-                _mm256_storeu_pd(d.add(i), _mm256_sub_pd(a0, p0));
-                _mm256_storeu_pd(d.add(i + 4), _mm256_sub_pd(a1, p1));
-                i += 8;
-            }
-            if i + 4 <= n {
-                let a0 = _mm256_loadu_pd(d.add(i));
-                let p0 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i)), sv);
-                _mm256_storeu_pd(d.add(i), _mm256_sub_pd(a0, p0));
-                i += 4;
-            }
-            while i < n {
-                *d.add(i) -= *x.add(i) * s;
-                i += 1;
-            }
-        }
+        // SAFETY: the caller's guarantees are those of `scaled`.
+        unsafe { scaled::<true>(dst, src, s) }
     }
 
     /// # Safety
     /// The CPU must support AVX2; `dst` and `src` have the same length.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn add_scaled(dst: &mut [f64], src: &[f64], s: f64) {
+        // SAFETY: the caller's guarantees are those of `scaled`.
+        unsafe { scaled::<false>(dst, src, s) }
+    }
+
+    /// `dst[i] -= src[i] * s` (`SUB`) or `dst[i] += src[i] * s`: a product, then a sum or
+    /// difference, eight and four elements at a time.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `dst` and `src` have the same length.
+    #[target_feature(enable = "avx2")]
+    unsafe fn scaled<const SUB: bool>(dst: &mut [f64], src: &[f64], s: f64) {
         let n = dst.len().min(src.len());
         let (d, x) = (dst.as_mut_ptr(), src.as_ptr());
         let sv = _mm256_set1_pd(s);
+        let op = |a, p| {
+            if SUB {
+                _mm256_sub_pd(a, p)
+            } else {
+                _mm256_add_pd(a, p)
+            }
+        };
         let mut i = 0;
         // SAFETY: every access is below `n`.
         unsafe {
@@ -98,18 +92,22 @@ mod avx2 {
                 let a1 = _mm256_loadu_pd(d.add(i + 4));
                 let p0 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i)), sv);
                 let p1 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i + 4)), sv);
-                _mm256_storeu_pd(d.add(i), _mm256_add_pd(a0, p0));
-                _mm256_storeu_pd(d.add(i + 4), _mm256_add_pd(a1, p1));
+                _mm256_storeu_pd(d.add(i), op(a0, p0));
+                _mm256_storeu_pd(d.add(i + 4), op(a1, p1));
                 i += 8;
             }
             if i + 4 <= n {
                 let a0 = _mm256_loadu_pd(d.add(i));
                 let p0 = _mm256_mul_pd(_mm256_loadu_pd(x.add(i)), sv);
-                _mm256_storeu_pd(d.add(i), _mm256_add_pd(a0, p0));
+                _mm256_storeu_pd(d.add(i), op(a0, p0));
                 i += 4;
             }
             while i < n {
-                *d.add(i) += *x.add(i) * s;
+                if SUB {
+                    *d.add(i) -= *x.add(i) * s;
+                } else {
+                    *d.add(i) += *x.add(i) * s;
+                }
                 i += 1;
             }
         }
