@@ -11,6 +11,7 @@ fn main() {
         let e = &parsed.election;
         let t = std::time::Instant::now();
         let c0 = cpu_ns();
+        let f0 = stat_field(7);
         let mut o = None;
         for _ in 0..repeat {
             o = Some(pb::tally(e, rule, &pb::TieBreak::default()));
@@ -22,6 +23,7 @@ fn main() {
             .map(|&p| e.projects[p].id.as_str())
             .collect();
         let cpu = (cpu_ns() - c0) as f64 / 1e6 / repeat as f64;
+        let faults = stat_field(7) - f0;
         println!(
             "{} {:.3} ms {} {:?} {:?} cpu_ms={cpu:.3}",
             std::path::Path::new(f)
@@ -33,6 +35,9 @@ fn main() {
             o.add1,
             ids
         );
+        if std::env::var_os("PB_FAULTS").is_some() {
+            println!("  minor page faults in the tallies: {faults}");
+        }
         if std::env::var_os("PB_CERT").is_some() {
             // A digest of the certificate (payments of every voter), to compare two builds.
             let cert = pb::certificate::certificate(e, &o, &pb::TieBreak::default());
@@ -74,6 +79,19 @@ pub fn parts(e: &pb::Election, repeat: u32) {
         inst.items(),
         inst.cost.len()
     );
+}
+
+/// Field `i` (0-based, counted after the command name) of `/proc/self/stat`, 0 if
+/// unavailable (7: minor page faults).
+fn stat_field(i: usize) -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    rest.split_whitespace()
+        .nth(i)
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0)
 }
 
 /// CPU time of this process (all threads, user + system) in nanoseconds, from

@@ -276,6 +276,30 @@ pub struct Add1Stats {
 
 /// `mes-add1`: the MES run at the largest tried endowment whose outcome fits the budget.
 pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
+    // Two steps at once on two threads only where one MES run is long enough to pay for the
+    // hand-over, and if there is a second core.
+    let parallel = inst.items() >= PARALLEL_MIN_ITEMS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    mes_add1_threads(e, inst, parallel)
+}
+
+/// [`mes_add1`] with or without the worker thread.
+fn mes_add1_threads(e: &Election, inst: &MesInstance, parallel: bool) -> (MesRun, Add1Stats) {
+    if !parallel {
+        return add1_with(e, inst, None);
+    }
+    let helper = Helper::default();
+    std::thread::scope(|s| {
+        // Whatever happens on this thread (a panic included), the worker is told to stop, so
+        // that the scope can end.
+        let _quit = QuitOnDrop(&helper);
+        s.spawn(|| helper.work(inst));
+        add1_with(e, inst, Some(&helper))
+    })
+}
+
+/// [`mes_add1`], with a worker thread for the second of two steps evaluated at once.
+fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesRun, Add1Stats) {
     let n = inst.n.max(1);
     let e0 = BigRational::new(BigInt::from(e.budget), BigInt::from(n));
     let unit = BigRational::from_integer(BigInt::from(e.unit()));
@@ -284,26 +308,49 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
     let t_max: u64 = e.budget / e.unit();
     let mut stats = Add1Stats::default();
     let mut t = 0u64;
-    let mut best = mes_run(inst, &e0);
     // Arrays of the last discarded evaluations, reused by the next ones.
     let mut spare = Buffers::default();
     let mut spare2 = Buffers::default();
-    // Two threads for two steps at once only where one MES run is long enough to pay for a
-    // thread (about a millisecond), and if there is a second core.
-    let parallel = inst.items() >= PARALLEL_MIN_ITEMS
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    stats.runs += 1;
+    // Whether the last plain step left the run's sequence of choices unchanged: only then is
+    // a certified stretch likely (where the run changes at every step, a certification is
+    // one wasted evaluation). The first step is always tried, except with a worker thread:
+    // there steps 0 and 1 are evaluated at once, and step 1 says.
+    let mut stable = true;
+    let mut best;
+    let mut last_fit = 0;
+    let mut stop = false;
+    match helper {
+        Some(h) if t_max >= 1 => {
+            h.post(at(1), Buffers::default());
+            let run0 = mes_run(inst, &e0);
+            let run1 = h.collect(inst, &at(1));
+            stats.runs += 2;
+            if run1.total_cost(inst) > e.budget {
+                stats.over_budget_at = Some(1);
+                stop = true;
+                best = run0;
+            } else {
+                stable = same_choices(&run0, &run1);
+                spare2 = run0.into_buffers();
+                best = run1;
+                t = 1;
+                last_fit = 1;
+            }
+        }
+        _ => {
+            best = mes_run(inst, &e0);
+            stats.runs += 1;
+        }
+    }
     // Where the outcome changes at almost every step, certifying first only costs time: after
     // each certification that saves fewer runs than it cost, wait twice as many steps before
     // the next one.
     let mut backoff = 0u32;
     let mut wait = 0u64;
-    let mut last_fit;
-    // Whether the last plain step left the run's sequence of choices unchanged: only then is
-    // a certified stretch likely (where the run changes at every step, a certification is
-    // one wasted evaluation). The first step is always tried.
-    let mut stable = true;
     loop {
+        if stop {
+            break;
+        }
         // Largest certified t_ok >= t: gallop, then bisect.
         let mut ok = t;
         let mut step = 1u64;
@@ -350,23 +397,17 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         }
         let next = ok + 1;
         // Where the run changes at every step, the next two steps are both needed (unless the
-        // first is over budget): on a large instance, evaluate them on two threads.
-        let pair = !stable && next < t_max && parallel;
-        let (run, run2) = if pair {
-            let (e1, e2) = (at(next), at(next + 1));
-            let (b1, b2) = (std::mem::take(&mut spare), std::mem::take(&mut spare2));
-            std::thread::scope(|s| {
-                let second = s.spawn(|| mes_run_with(inst, &e2, b2));
-                let first = mes_run_with(inst, &e1, b1);
-                (first, second.join().ok())
-            })
-        } else {
-            (
-                mes_run_with(inst, &at(next), std::mem::take(&mut spare)),
-                None,
-            )
+        // first is over budget): with a worker thread, evaluate them at once.
+        let pair = match helper {
+            Some(h) if !stable && next < t_max => Some(h),
+            _ => None,
         };
-        stats.runs += 1 + usize::from(pair);
+        if let Some(h) = pair {
+            h.post(at(next + 1), std::mem::take(&mut spare2));
+        }
+        let run = mes_run_with(inst, &at(next), std::mem::take(&mut spare));
+        let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
+        stats.runs += 1 + usize::from(pair.is_some());
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
             spare = run.into_buffers();
@@ -375,12 +416,7 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
         stable = same_choices(&best, &run);
         spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
-        if pair {
-            // A panicked thread (not expected) just means that step is evaluated again.
-            let run2 = match run2 {
-                Some(r) => r,
-                None => mes_run_with(inst, &at(next + 1), std::mem::take(&mut spare2)),
-            };
+        if let Some(run2) = run2 {
             if run2.total_cost(inst) > e.budget {
                 stats.over_budget_at = Some(next + 1);
                 break;
@@ -405,6 +441,106 @@ pub fn mes_add1(e: &Election, inst: &MesInstance) -> (MesRun, Add1Stats) {
 /// Instances with at least this many ballot items (distinct ballots) evaluate two Add1 steps
 /// at once on two threads.
 const PARALLEL_MIN_ITEMS: usize = 20_000;
+
+/// The hand-over between the Add1 loop and its worker thread (one thread for the whole
+/// completion: a spawn per pair of steps cost more than a short run). The loop posts a job,
+/// evaluates its own step, then collects the job's run: if the worker has not started the job
+/// by then (no free core), the loop evaluates it itself, so a worker that does not get a core
+/// delays nothing.
+#[derive(Default)]
+struct Helper {
+    slot: std::sync::Mutex<Slot>,
+    /// The worker waits here for a job (or the end).
+    posted: std::sync::Condvar,
+    /// The loop waits here for the worker's run.
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Idle,
+    /// A run to evaluate: endowment and arrays.
+    Posted(BigRational, Buffers),
+    /// Taken by the worker.
+    Running,
+    /// The worker's run (`None` if the evaluation panicked: the loop evaluates it again).
+    Done(Option<MesRun>),
+    /// No more jobs.
+    Quit,
+}
+
+impl Helper {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands a job to the worker (the slot is idle).
+    fn post(&self, endowment: BigRational, bufs: Buffers) {
+        *self.lock() = Slot::Posted(endowment, bufs);
+        self.posted.notify_one();
+    }
+
+    /// The run of the posted job (at `endowment`), evaluated here if the worker has not
+    /// started it.
+    fn collect(&self, inst: &MesInstance, endowment: &BigRational) -> MesRun {
+        let mut slot = self.lock();
+        loop {
+            match std::mem::take(&mut *slot) {
+                Slot::Posted(e, bufs) => {
+                    drop(slot);
+                    return mes_run_with(inst, &e, bufs);
+                }
+                Slot::Done(run) => {
+                    drop(slot);
+                    return run.unwrap_or_else(|| mes_run(inst, endowment));
+                }
+                other => {
+                    *slot = other;
+                    slot = self.done.wait(slot).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+    }
+
+    /// The worker thread: evaluates posted jobs until told to quit.
+    fn work(&self, inst: &MesInstance) {
+        let mut slot = self.lock();
+        loop {
+            match std::mem::take(&mut *slot) {
+                Slot::Posted(e, bufs) => {
+                    *slot = Slot::Running;
+                    drop(slot);
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        mes_run_with(inst, &e, bufs)
+                    }))
+                    .ok();
+                    slot = self.lock();
+                    *slot = Slot::Done(run);
+                    self.done.notify_one();
+                }
+                Slot::Quit => {
+                    *slot = Slot::Quit;
+                    return;
+                }
+                other => {
+                    *slot = other;
+                    slot = self.posted.wait(slot).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+    }
+}
+
+/// Tells the worker of a [`Helper`] to stop when dropped.
+struct QuitOnDrop<'a>(&'a Helper);
+
+impl Drop for QuitOnDrop<'_> {
+    fn drop(&mut self) {
+        *self.0.lock() = Slot::Quit;
+        self.0.posted.notify_one();
+    }
+}
 
 /// Whether two runs chose the same projects in the same order.
 fn same_choices(a: &MesRun, b: &MesRun) -> bool {
@@ -609,6 +745,64 @@ mod tests {
         let got: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         assert_eq!(got, naive_add1(&e, &inst));
         assert!(run.total_cost(&inst) <= e.budget);
+    }
+
+    #[test]
+    fn worker_thread_gives_the_same_run() {
+        // The schedule with a worker thread (steps 0 and 1 at once, pairs of steps) returns
+        // the same run as the serial one, on examples with and without stable stretches.
+        let k = 10_000_000u64;
+        let elections = [
+            approval(
+                30,
+                &[9, 7, 5, 6, 4, 10],
+                &[
+                    &[0, 1],
+                    &[0, 2],
+                    &[0, 1, 5],
+                    &[3],
+                    &[3, 4],
+                    &[4, 2],
+                    &[5],
+                    &[1, 2, 3],
+                ],
+            ),
+            approval(
+                100 * k,
+                &[30 * k, 25 * k, 20 * k, 45 * k, 10 * k],
+                &[&[0, 1], &[0, 2], &[3], &[3, 4], &[1, 2, 4], &[0], &[3]],
+            ),
+            approval(4, &[3, 2, 2], &[&[0, 1], &[0, 1], &[0, 1], &[2]]),
+            approval(
+                200,
+                &[50, 41, 33, 27, 19, 12, 8, 5],
+                &[
+                    &[0, 1, 2],
+                    &[0, 3],
+                    &[1, 4, 5],
+                    &[2, 6, 7],
+                    &[0, 7],
+                    &[3, 5],
+                    &[4, 6],
+                    &[1, 2, 3, 4],
+                    &[7],
+                ],
+            ),
+        ];
+        for e in &elections {
+            let inst = mes_instance(e, &TieBreak::default());
+            let (serial, s1) = mes_add1_threads(e, &inst, false);
+            let (par, s2) = mes_add1_threads(e, &inst, true);
+            assert_eq!(serial.chosen, par.chosen);
+            assert_eq!(serial.endowment, par.endowment);
+            assert_eq!((s1.steps, s1.over_budget_at), (s2.steps, s2.over_budget_at));
+            for g in 0..inst.groups() {
+                assert_eq!(
+                    serial.group_payments(&inst, g),
+                    par.group_payments(&inst, g)
+                );
+            }
+        }
     }
 
     #[test]
