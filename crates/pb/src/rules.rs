@@ -36,8 +36,10 @@
 //! steps) while it saves fewer runs than it costs: on the real data the run changes at almost
 //! every step (Warszawa 2026: 184 steps, 185 runs), where a certification is a wasted
 //! evaluation. A budget of 10^9 needs about as many MES runs as one of 10^5 (the bisection
-//! adds a logarithmic number of certifications per change). On large instances, where the run
-//! changes at every step, two consecutive steps are evaluated at once on two threads. The run
+//! adds a logarithmic number of certifications per change). On large instances, every plain
+//! step evaluates two consecutive steps at once, the second on a worker thread kept for the
+//! whole completion (steps 0 and 1 as well, and a certification is then first tried only if
+//! they are the same run). The run
 //! returned is the one at the last step that fits (not the first step of its certified
 //! stretch), so its payments do not depend on how the stretch was found.
 
@@ -396,12 +398,9 @@ fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesR
             break;
         }
         let next = ok + 1;
-        // Where the run changes at every step, the next two steps are both needed (unless the
-        // first is over budget): with a worker thread, evaluate them at once.
-        let pair = match helper {
-            Some(h) if !stable && next < t_max => Some(h),
-            _ => None,
-        };
+        // The next two steps are both needed (unless the first is over budget: one wasted
+        // evaluation at the end): with a worker thread, evaluate them at once.
+        let pair = helper.filter(|_| next < t_max);
         if let Some(h) = pair {
             h.post(at(next + 1), std::mem::take(&mut spare2));
         }
