@@ -25,6 +25,34 @@ fn sub_scaled_plain(dst: &mut [f64], src: &[f64], s: f64) {
     }
 }
 
+/// Several pivots of the basis inverse on one of its columns, in turn: for
+/// each `(o, x, r)` of `ops`, `dst[i] -= src[o + i] * x` (skipped when `x`
+/// is 0), then `dst[r] = x`. The same roundings in the same order as
+/// [`sub_scaled`] once per pivot, but one pass over `dst`.
+pub(crate) fn pivot_updates(dst: &mut [f64], src: &[f64], ops: &[(usize, f64, usize)]) {
+    let n = dst.len();
+    assert!(ops.iter().all(|&(o, _, r)| o + n <= src.len() && r < n));
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above); every access is
+        // in bounds (asserted above).
+        unsafe { avx2::pivot_updates(dst, src, ops) };
+        return;
+    }
+    pivot_updates_plain(dst, src, ops);
+}
+
+/// [`pivot_updates`] without SIMD.
+fn pivot_updates_plain(dst: &mut [f64], src: &[f64], ops: &[(usize, f64, usize)]) {
+    let n = dst.len();
+    for &(o, x, r) in ops {
+        if x != 0.0 {
+            sub_scaled_plain(dst, &src[o..o + n], x);
+        }
+        dst[r] = x;
+    }
+}
+
 /// `dst[i] += src[i] * s`.
 pub(crate) fn add_scaled(dst: &mut [f64], src: &[f64], s: f64) {
     assert_eq!(dst.len(), src.len());
@@ -47,9 +75,88 @@ fn add_scaled_plain(dst: &mut [f64], src: &[f64], s: f64) {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::{
-        _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
         _mm256_sub_pd,
     };
+
+    /// [`super::pivot_updates`], 32 elements of `dst` at a time kept in
+    /// registers across the pivots.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `o + dst.len() <= src.len()` and
+    /// `r < dst.len()` for every entry of `ops`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn pivot_updates(dst: &mut [f64], src: &[f64], ops: &[(usize, f64, usize)]) {
+        const W: usize = 8;
+        let n = dst.len();
+        let (d, x) = (dst.as_mut_ptr(), src.as_ptr());
+        let mut i = 0;
+        // SAFETY: every access of `dst` is below `n`, every access of `src`
+        // below `o + n` (the caller's guarantee).
+        unsafe {
+            while i + 4 * W <= n {
+                let mut a: [__m256d; W] = [_mm256_set1_pd(0.0); W];
+                for (k, v) in a.iter_mut().enumerate() {
+                    *v = _mm256_loadu_pd(d.add(i + 4 * k));
+                }
+                for &(o, s, r) in ops {
+                    if s != 0.0 {
+                        let sv = _mm256_set1_pd(s);
+                        let xs = x.add(o + i);
+                        for (k, v) in a.iter_mut().enumerate() {
+                            let p = _mm256_mul_pd(_mm256_loadu_pd(xs.add(4 * k)), sv);
+                            *v = _mm256_sub_pd(*v, p);
+                        }
+                    }
+                    if r >= i && r < i + 4 * W {
+                        // Through memory: rare (once per pivot and column).
+                        let mut buf = [0.0f64; 4 * W];
+                        for (k, v) in a.iter().enumerate() {
+                            _mm256_storeu_pd(buf.as_mut_ptr().add(4 * k), *v);
+                        }
+                        buf[r - i] = s;
+                        for (k, v) in a.iter_mut().enumerate() {
+                            *v = _mm256_loadu_pd(buf.as_ptr().add(4 * k));
+                        }
+                    }
+                }
+                for (k, v) in a.iter().enumerate() {
+                    _mm256_storeu_pd(d.add(i + 4 * k), *v);
+                }
+                i += 4 * W;
+            }
+            while i + 4 <= n {
+                let mut v = _mm256_loadu_pd(d.add(i));
+                for &(o, s, r) in ops {
+                    if s != 0.0 {
+                        let p = _mm256_mul_pd(_mm256_loadu_pd(x.add(o + i)), _mm256_set1_pd(s));
+                        v = _mm256_sub_pd(v, p);
+                    }
+                    if r >= i && r < i + 4 {
+                        let mut buf = [0.0f64; 4];
+                        _mm256_storeu_pd(buf.as_mut_ptr(), v);
+                        buf[r - i] = s;
+                        v = _mm256_loadu_pd(buf.as_ptr());
+                    }
+                }
+                _mm256_storeu_pd(d.add(i), v);
+                i += 4;
+            }
+            while i < n {
+                let mut v = *d.add(i);
+                for &(o, s, r) in ops {
+                    if s != 0.0 {
+                        v -= *x.add(o + i) * s;
+                    }
+                    if r == i {
+                        v = s;
+                    }
+                }
+                *d.add(i) = v;
+                i += 1;
+            }
+        }
+    }
 
     /// # Safety
     /// The CPU must support AVX2; `dst` and `src` have the same length.
@@ -137,10 +244,33 @@ mod tests {
             sub_scaled(&mut a, &src, s);
             sub_scaled_plain(&mut b, &src, s);
             assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
-            let (mut a, mut b) = (dst.clone(), dst);
+            let (mut a, mut b) = (dst.clone(), dst.clone());
             add_scaled(&mut a, &src, s);
             add_scaled_plain(&mut b, &src, s);
             assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+            // Several pivots in one pass equal one call per pivot.
+            let srcs: Vec<f64> = (0..5 * n).map(|_| next() * 1e2).collect();
+            let ops: Vec<(usize, f64, usize)> = (0..5)
+                .map(|j| {
+                    let x = if j == 2 { 0.0 } else { next() / 3.0 };
+                    (j * n, x, if n == 0 { 0 } else { (j * 7 + 3) % n })
+                })
+                .collect();
+            if n > 0 {
+                let (mut a, mut b) = (dst.clone(), dst);
+                pivot_updates(&mut a, &srcs, &ops);
+                for &(o, x, r) in &ops {
+                    if x != 0.0 {
+                        sub_scaled(&mut b, &srcs[o..o + n], x);
+                    }
+                    b[r] = x;
+                }
+                assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+                let mut c = b.clone();
+                pivot_updates_plain(&mut c, &srcs, &ops[1..]);
+                pivot_updates(&mut b, &srcs, &ops[1..]);
+                assert!(b.iter().zip(&c).all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
         }
     }
 }

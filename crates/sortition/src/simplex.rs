@@ -13,9 +13,12 @@
 //! entering column is chosen by Bland's rule, which prevents cycling.
 
 use crate::error::{Result, SortitionError};
-use crate::kernels::{add_scaled, sub_scaled};
+use crate::kernels::{add_scaled, pivot_updates, sub_scaled};
 
 const REFACTOR_EVERY: usize = 200;
+/// Pivots whose update of `B⁻¹` is deferred and then applied in one pass
+/// over each column (see [`Lp::flush_col`]).
+const LAZY: usize = 8;
 /// Degenerate pivots in a row before Bland's rule takes over.
 const BLAND_AFTER: usize = 1000;
 /// Reduced costs above this enter the basis.
@@ -40,8 +43,19 @@ pub(crate) struct Lp {
     basis: Vec<usize>,
     /// Position in `basis`, or `usize::MAX` for non-basic columns.
     pos: Vec<usize>,
-    /// Dense basis inverse, column-major: `binv[c*m + i] = (B⁻¹)_{ic}`.
+    /// Dense basis inverse, column-major: `binv[c*m + i] = (B⁻¹)_{ic}`,
+    /// except for the pending updates of the last pivots (below).
     binv: Vec<f64>,
+    /// Pending pivots `j`: the column `u_j = B⁻¹A_q` (`pend_u[j*m..]`), the
+    /// multipliers `x_j[c] = (B⁻¹)_{r_j c} / u_j[r_j]` (`pend_x[c*LAZY + j]`)
+    /// and the pivot row `r_j`. Column `c` of `binv` has had the first
+    /// `applied[c]` of them applied.
+    pend_u: Vec<f64>,
+    pend_x: Vec<f64>,
+    pend_r: Vec<usize>,
+    applied: Vec<usize>,
+    /// Scratch for [`Lp::flush_col`].
+    ops: Vec<(usize, f64, usize)>,
     /// Simplex multipliers `c_B B⁻¹`, updated by each pivot.
     y: Vec<f64>,
     xb: Vec<f64>,
@@ -111,6 +125,11 @@ impl Lp {
             basis,
             pos,
             binv: Vec::new(),
+            pend_u: vec![0.0; LAZY * m],
+            pend_x: vec![0.0; LAZY * m],
+            pend_r: Vec::with_capacity(LAZY),
+            applied: vec![0; m],
+            ops: Vec::with_capacity(LAZY),
             y: Vec::new(),
             xb: Vec::new(),
             since_refactor: 0,
@@ -146,9 +165,44 @@ impl Lp {
         }
     }
 
+    /// Applies the pending pivots to column `c` of `binv`: per element the
+    /// same operations in the same order as applying each pivot in turn
+    /// (`col -= u_j·x_j[c]` when `x_j[c] ≠ 0`, then `col[r_j] = x_j[c]`).
+    fn flush_col(&mut self, c: usize) {
+        let (m, np, from) = (self.m, self.pend_r.len(), self.applied[c]);
+        if from == np {
+            return;
+        }
+        let mut ops = std::mem::take(&mut self.ops);
+        ops.clear();
+        let xs = &self.pend_x[c * LAZY..c * LAZY + np];
+        ops.extend((from..np).map(|j| (j * m, xs[j], self.pend_r[j])));
+        let col = &mut self.binv[c * m..(c + 1) * m];
+        if ops.iter().all(|o| o.1 == 0.0) {
+            for &(_, x, r) in &ops {
+                col[r] = x;
+            }
+        } else {
+            pivot_updates(col, &self.pend_u, &ops);
+        }
+        self.applied[c] = np;
+        self.ops = ops;
+    }
+
+    /// Applies every pending pivot to `binv`.
+    fn flush_all(&mut self) {
+        for c in 0..self.m {
+            self.flush_col(c);
+        }
+        self.pend_r.clear();
+        self.applied.iter_mut().for_each(|a| *a = 0);
+    }
+
     /// Recomputes `B⁻¹` and `x_B` from scratch.
     fn refactor(&mut self) -> Result<()> {
         let m = self.m;
+        self.pend_r.clear();
+        self.applied.iter_mut().for_each(|a| *a = 0);
         // Singleton columns (slacks) pivot on their own row; only the other
         // columns need a dense inverse. With the rows permuted so,
         // B = [[C_N, 0], [C_S, D]] (D diagonal) and
@@ -320,7 +374,9 @@ impl Lp {
             let dq = self.d[q];
             // u = B⁻¹ A_q
             u.iter_mut().for_each(|x| *x = 0.0);
-            for &(r, v) in &self.cols[q] {
+            for e in 0..self.cols[q].len() {
+                let (r, v) = self.cols[q][e];
+                self.flush_col(r);
                 add_scaled(&mut u, &self.binv[r * m..(r + 1) * m], v);
             }
             // Harris ratio test.
@@ -355,7 +411,28 @@ impl Lp {
             // are sorted by row, so each α_rj is summed in the same order as
             // a row-wise accumulation would; zero entries of `rho` add ±0,
             // which changes no non-zero sum.
-            let rho: Vec<f64> = (0..m).map(|c| self.binv[c * m + r]).collect();
+            // Row r of B⁻¹: its stored elements with the pending pivots
+            // applied, element by element as `flush_col` would.
+            let np = self.pend_r.len();
+            let mut ur = [(0.0, false); LAZY];
+            for (j, &rj) in self.pend_r.iter().enumerate() {
+                ur[j] = (self.pend_u[j * m + r], rj == r);
+            }
+            let rho: Vec<f64> = (0..m)
+                .map(|c| {
+                    let mut e = self.binv[c * m + r];
+                    let xs = &self.pend_x[c * LAZY..c * LAZY + np];
+                    for j in self.applied[c]..np {
+                        let x = xs[j];
+                        if ur[j].1 {
+                            e = x;
+                        } else if x != 0.0 {
+                            e -= ur[j].0 * x;
+                        }
+                    }
+                    e
+                })
+                .collect();
             let n = self.cols.len();
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
@@ -408,17 +485,21 @@ impl Lp {
                 }
             }
             self.xb[r] = theta;
-            // Pivot B⁻¹ on row r: row r /= u_r, row i -= u_i · row r.
+            // Pivot B⁻¹ on row r: row r /= u_r, row i -= u_i · row r;
+            // deferred (applied to every column every `LAZY` pivots, and to
+            // a column earlier when FTRAN needs it).
             let pr = u[r];
+            let j = self.pend_r.len();
+            self.pend_u[j * m..(j + 1) * m].copy_from_slice(&u);
             for c in 0..m {
-                let col = &mut self.binv[c * m..(c + 1) * m];
-                let x = col[r] / pr;
-                if x != 0.0 {
-                    sub_scaled(col, &u, x);
-                }
-                col[r] = x;
+                let x = rho[c] / pr;
+                self.pend_x[c * LAZY + j] = x;
                 // y' = y + d_q · (row r of the new B⁻¹)
                 self.y[c] += dq * x;
+            }
+            self.pend_r.push(r);
+            if self.pend_r.len() == LAZY {
+                self.flush_all();
             }
             self.pos[self.basis[r]] = usize::MAX;
             self.basis[r] = q;
