@@ -284,7 +284,6 @@ impl MesInstance {
                 supporters[p].push((g as u32, u));
             }
         }
-        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
         let max_len = (0..groups).map(|g| group_items(g).len()).max().unwrap_or(0);
         let mut item_off = Vec::with_capacity(groups + 1);
         let mut acc = 0u32;
@@ -293,6 +292,154 @@ impl MesInstance {
             acc += group_items(g).len() as u32;
             item_off.push(acc);
         }
+        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
+        MesInstance::finish(
+            (n, cost, rank),
+            (members, member_off),
+            supporters,
+            weight,
+            (item_off, max_len),
+        )
+    }
+
+    /// [`MesInstance::from_utilities`] for cost utilities (a project's utility is its cost:
+    /// approval-like ballots) and at most 96 projects, given each ballot's projects (a project
+    /// of cost 0 is dropped, one listed twice counts once); the same instance, numbering
+    /// included. Each ballot is read once, as a bit set; identical ballots are found by
+    /// sorting the sets (in the order of [`renumber_groups`], which is then the numbering on
+    /// large instances) instead of hashing item lists, and the supporters are read from the
+    /// groups' bit sets. `None` with more than 96 projects.
+    pub fn from_cost_sets<B>(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = B>,
+    ) -> Option<MesInstance>
+    where
+        B: IntoIterator<Item = usize>,
+    {
+        MesInstance::build_cost_sets(cost, rank, ballots, RENUMBER_MIN_GROUPS)
+    }
+
+    /// [`MesInstance::from_cost_sets`], renumbering the groups from `renumber_min` groups on.
+    fn build_cost_sets<B>(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = B>,
+        renumber_min: usize,
+    ) -> Option<MesInstance>
+    where
+        B: IntoIterator<Item = usize>,
+    {
+        let m = cost.len();
+        if m > 96 {
+            return None;
+        }
+        let ballots = ballots.into_iter();
+        let mut sets: Vec<u128> = Vec::with_capacity(ballots.size_hint().0);
+        // Voters per project (popularity, as in `renumber_groups`).
+        let mut voters = vec![0usize; m];
+        for b in ballots {
+            let mut set = 0u128;
+            for p in b {
+                let bit = 1u128 << p;
+                if cost[p] > 0 && set & bit == 0 {
+                    set |= bit;
+                    voters[p] += 1;
+                }
+            }
+            sets.push(set);
+        }
+        let n = sets.len();
+        let mut by_pop: Vec<usize> = (0..m).collect();
+        by_pop.sort_by(|&a, &b| voters[b].cmp(&voters[a]).then(a.cmp(&b)));
+        let mut pos = vec![0u32; m];
+        for (i, &p) in by_pop.iter().enumerate() {
+            pos[p] = i as u32;
+        }
+        // The key of `renumber_groups` (every project is among the 96 most popular), with the
+        // ballot number in the low 32 bits: identical ballots become runs, in ballot order.
+        let mut keys: Vec<u128> = sets
+            .iter()
+            .enumerate()
+            .map(|(bi, &set)| {
+                let mut key = 0u128;
+                let mut x = set;
+                while x != 0 {
+                    let p = x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    key |= 1u128 << (127 - pos[p]);
+                }
+                (!key & !(u32::MAX as u128)) | bi as u128
+            })
+            .collect();
+        keys.sort_unstable();
+        // Groups in key order: (first ballot, start in `keys`).
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (i, &x) in keys.iter().enumerate() {
+            if i == 0 || x >> 32 != keys[i - 1] >> 32 {
+                runs.push((x as u32 as usize, i));
+            }
+        }
+        let groups = runs.len();
+        runs.push((usize::MAX, n));
+        // Small instances number the groups by first occurrence (as `from_utilities` does).
+        let mut order: Vec<usize> = (0..groups).collect();
+        if groups < renumber_min {
+            order.sort_unstable_by_key(|&r| runs[r].0);
+        }
+        let mut members: Vec<usize> = Vec::with_capacity(n);
+        let mut member_off: Vec<u32> = Vec::with_capacity(groups + 1);
+        let mut weight: Vec<u64> = Vec::with_capacity(groups);
+        let mut gsets: Vec<u128> = Vec::with_capacity(groups);
+        let mut count = vec![0usize; m];
+        member_off.push(0);
+        for &r in &order {
+            let (first, start) = runs[r];
+            let end = runs[r + 1].1;
+            members.extend(keys[start..end].iter().map(|&x| x as u32 as usize));
+            member_off.push(members.len() as u32);
+            weight.push((end - start) as u64);
+            let set = sets[first];
+            gsets.push(set);
+            let mut x = set;
+            while x != 0 {
+                count[x.trailing_zeros() as usize] += 1;
+                x &= x - 1;
+            }
+        }
+        let mut supporters: Vec<Vec<(u32, u64)>> =
+            count.iter().map(|&c| Vec::with_capacity(c)).collect();
+        let mut item_off: Vec<u32> = Vec::with_capacity(groups + 1);
+        item_off.push(0);
+        let mut max_len = 0;
+        for (g, &set) in gsets.iter().enumerate() {
+            let mut x = set;
+            while x != 0 {
+                let p = x.trailing_zeros() as usize;
+                x &= x - 1;
+                supporters[p].push((g as u32, cost[p]));
+            }
+            let len = set.count_ones();
+            max_len = max_len.max(len as usize);
+            item_off.push(item_off[g] + len);
+        }
+        Some(MesInstance::finish(
+            (n as u64, cost, rank),
+            (members, member_off),
+            supporters,
+            weight,
+            (item_off, max_len),
+        ))
+    }
+
+    /// The per-project arrays derived from the supporters, and the instance.
+    fn finish(
+        (n, cost, rank): (u64, Vec<Money>, Vec<usize>),
+        (members, member_off): (Vec<usize>, Vec<u32>),
+        supporters: Vec<Vec<(u32, u64)>>,
+        weight: Vec<u64>,
+        (item_off, max_len): (Vec<u32>, usize),
+    ) -> MesInstance {
         let sup_weight = supporters
             .iter()
             .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
@@ -1843,6 +1990,52 @@ mod tests {
             assert_eq!(i.supporters[2], vec![(0, 4)]);
             assert_eq!(i.supporters[4], vec![(1, 1)]);
         }
+    }
+
+    #[test]
+    fn cost_sets_give_the_same_instance() {
+        // Random approval ballots (duplicates, empty ballots, a project of cost 0), few and
+        // many distinct ballots, renumbered or not: the same instance as from the utility
+        // lists, numbering included.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut most_groups = 0;
+        for (m, nb, renumber_min) in [
+            (5, 40, 4096),
+            (30, 12000, 4096),
+            (30, 12000, 0),
+            (96, 300, 10),
+        ] {
+            let mut cost: Vec<Money> = (0..m).map(|_| 1 + next() % 1000).collect();
+            cost[m / 2] = 0;
+            let rank: Vec<usize> = (0..m).rev().collect();
+            let ballots: Vec<Vec<usize>> = (0..nb)
+                .map(|_| {
+                    let len = (next() % 13) as usize;
+                    // Skewed: low project numbers more popular.
+                    (0..len)
+                        .map(|_| (next() % m as u64 * (next() % m as u64) / m as u64) as usize)
+                        .collect()
+                })
+                .collect();
+            let util: Vec<Vec<(usize, u64)>> = ballots
+                .iter()
+                .map(|b| b.iter().map(|&p| (p, cost[p])).collect())
+                .collect();
+            let a = MesInstance::build(cost.clone(), rank.clone(), util, renumber_min);
+            let b = MesInstance::build_cost_sets(cost.clone(), rank.clone(), ballots, renumber_min)
+                .unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "m {m}, {nb} ballots");
+            most_groups = most_groups.max(a.groups());
+        }
+        assert!(most_groups >= RENUMBER_MIN_GROUPS, "{most_groups} groups");
+        let many: Vec<Vec<usize>> = vec![vec![96]];
+        assert!(MesInstance::from_cost_sets(vec![1; 97], (0..97).collect(), many).is_none());
     }
 
     #[test]
