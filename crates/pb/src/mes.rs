@@ -1420,24 +1420,55 @@ impl<'a> Eval<'a> {
         let mut w_x: u128 = 0;
         let mut den: u128 = 0;
         let sup_f = &inst.supporters_f[k];
-        for (i, (&(g, u), &(_, uf))) in sup.iter().zip(sup_f).enumerate() {
-            let gi = g as usize;
-            let b = self.b_f[gi].0;
-            if b < 0.0 {
-                continue; // exhausted
-            }
-            let w = inst.weight[gi] as u128;
-            if b < f_lo * uf - two_delta {
-                self.in_x[i] = true;
-                w_x += w;
-                let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
-                for &(r, ui) in paid {
-                    self.coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+        if let Some(u) = inst.uniform_u[k] {
+            // All supporters have utility `u` (always so with cost utilities): the same
+            // thresholds, computed once; the weights of those paying their share summed as
+            // f64 (group sizes: exact integers) from the money's array, `den = u·Σw`.
+            let uf = u as f64;
+            let (lo, hi) = (f_lo * uf - two_delta, f_hi * uf + two_delta);
+            let mut w_share = 0.0f64;
+            let (b_f, in_x, coef) = (&self.b_f, &mut self.in_x, &mut self.coef);
+            for (i, &(g, _)) in sup_f.iter().enumerate() {
+                let gi = g as usize;
+                let (b, w) = b_f[gi];
+                if b < 0.0 {
+                    continue; // exhausted
                 }
-            } else if b > f_hi * uf + two_delta {
-                den += w * u as u128;
-            } else {
-                return None;
+                if b > hi {
+                    w_share += w;
+                } else if b < lo {
+                    in_x[i] = true;
+                    let w = inst.weight[gi] as u128;
+                    w_x += w;
+                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+                    for &(r, ui) in paid {
+                        coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    }
+                } else {
+                    return None;
+                }
+            }
+            den = w_share as u128 * u as u128;
+        } else {
+            for (i, (&(g, u), &(_, uf))) in sup.iter().zip(sup_f).enumerate() {
+                let gi = g as usize;
+                let b = self.b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                let w = inst.weight[gi] as u128;
+                if b < f_lo * uf - two_delta {
+                    self.in_x[i] = true;
+                    w_x += w;
+                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+                    for &(r, ui) in paid {
+                        self.coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    }
+                } else if b > f_hi * uf + two_delta {
+                    den += w * u as u128;
+                } else {
+                    return None;
+                }
             }
         }
         if den == 0 {
@@ -1506,7 +1537,30 @@ impl<'a> Eval<'a> {
         let known = self.x_for == Some((k, round as usize));
         self.x_for = None;
         let sup_ui = &inst.sup_ui[k];
-        if known {
+        if known && let Some(u) = inst.uniform_u[k] {
+            // The same with one utility: one share, one utility index for every payer.
+            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
+            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            let sup_f = &inst.supporters_f[k];
+            let share = rho_f * u as f64;
+            let ui = sup_ui.first().copied().unwrap_or(0);
+            for (&(g, _), &x) in sup_f.iter().zip(&in_x[..sup_f.len()]) {
+                let gi = g as usize;
+                let b = b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                if x {
+                    b_f[gi].0 = -1.0;
+                    exhausted_at[gi] = round;
+                } else {
+                    let slot = pf_end[gi] as usize;
+                    pf[slot] = (round, ui);
+                    pf_end[gi] += 1;
+                    b_f[gi].0 = (b - share).max(0.0);
+                }
+            }
+        } else if known {
             // No decisions to take: locals for the arrays keep the loop in registers.
             let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
             let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
