@@ -1020,7 +1020,7 @@ impl<'a> Eval<'a> {
         let t0 = lb * uf;
         let mut sum_x = 0.0;
         let mut n_x = 0usize;
-        let mut w_rest = 0.0;
+        let mut w_x = 0.0;
         let mut n = 0;
         for &(g, _) in sup_f {
             let (b, w) = self.b_f[g as usize];
@@ -1031,13 +1031,16 @@ impl<'a> Eval<'a> {
             w_all += w;
             if b <= t0 {
                 sum_x += w * b;
+                w_x += w;
                 n_x += 1;
             } else {
                 cand[n] = (b, w);
-                w_rest += w;
                 n += 1;
             }
         }
+        // Weights are group sizes: sums of them are exact integers in f64 (whatever the order),
+        // so the weight of `cand` is the difference (one accumulation less per supporter).
+        let w_rest = w_all - w_x;
         let result = self.price_float_uniform(
             k,
             c,
@@ -1089,6 +1092,8 @@ impl<'a> Eval<'a> {
             rho = ((c - sum_x) / den).max(flat);
         }
         let n_rest = cand.len();
+        // Weight of `cand[n_x..]` (exact: a sum of group sizes; updated by what moves to X).
+        let mut w_rest = w_rest0;
         loop {
             passes += 1;
             if passes > 6 {
@@ -1101,6 +1106,7 @@ impl<'a> Eval<'a> {
                     }
                     sum_x += w * b;
                     den -= w * uf;
+                    w_rest -= w;
                     n_x += 1;
                     if den <= 0.0 {
                         return Some(self.price_exact(k, None));
@@ -1110,23 +1116,23 @@ impl<'a> Eval<'a> {
                 break;
             }
             let mut moved = false;
-            let mut w_rest = 0.0;
+            let mut w_moved = 0.0;
             let t = rho * uf;
             let first = n_x;
             for i in first..n_rest {
                 let (b, w) = cand[i];
                 if b <= t {
                     sum_x += w * b;
+                    w_moved += w;
                     cand.swap(i, n_x);
                     n_x += 1;
                     moved = true;
-                } else {
-                    w_rest += w;
                 }
             }
             if !moved {
                 break;
             }
+            w_rest -= w_moved;
             let den = w_rest * uf;
             if n_x == n_rest || den <= 0.0 {
                 return Some(self.price_exact(k, None));
@@ -1136,12 +1142,15 @@ impl<'a> Eval<'a> {
         // Error bound as in `price_float`.
         let tol_rel = 1e-6;
         let delta = self.delta;
-        let mut w_safe = 0.0;
+        // Safe weight: all of `cand[n_x..]` but the (few) supporters too close to the price.
+        let mut w_close = 0.0;
         for &(b, w) in &cand[n_x..] {
-            if b - rho * uf > delta + uf * rho * tol_rel {
-                w_safe += w;
+            let safe = b - rho * uf > delta + uf * rho * tol_rel;
+            if !safe {
+                w_close += w;
             }
         }
+        let w_safe = w_rest - w_close;
         Some(self.checked_float_price(k, c, rho, terms, w_all, w_safe * uf))
     }
 
