@@ -94,18 +94,31 @@ fn stat_field(i: usize) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU time of this process (all threads, user + system) in nanoseconds, from
-/// `/proc/self/stat` (clock ticks of 10 ms: use enough repetitions), 0 if unavailable.
+/// CPU time of this process (all threads, user + system) in nanoseconds
+/// (`CLOCK_PROCESS_CPUTIME_ID`), 0 if unavailable.
+#[cfg(target_os = "linux")]
 fn cpu_ns() -> u64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0;
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut t = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime the
-    // 13th of those.
-    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    (f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0)) * 10_000_000
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    if unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+        return 0;
+    }
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_ns() -> u64 {
+    0
 }

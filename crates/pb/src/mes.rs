@@ -284,7 +284,6 @@ impl MesInstance {
                 supporters[p].push((g as u32, u));
             }
         }
-        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
         let max_len = (0..groups).map(|g| group_items(g).len()).max().unwrap_or(0);
         let mut item_off = Vec::with_capacity(groups + 1);
         let mut acc = 0u32;
@@ -293,6 +292,154 @@ impl MesInstance {
             acc += group_items(g).len() as u32;
             item_off.push(acc);
         }
+        let weight: Vec<u64> = size.iter().map(|&c| c as u64).collect();
+        MesInstance::finish(
+            (n, cost, rank),
+            (members, member_off),
+            supporters,
+            weight,
+            (item_off, max_len),
+        )
+    }
+
+    /// [`MesInstance::from_utilities`] for cost utilities (a project's utility is its cost:
+    /// approval-like ballots) and at most 96 projects, given each ballot's projects (a project
+    /// of cost 0 is dropped, one listed twice counts once); the same instance, numbering
+    /// included. Each ballot is read once, as a bit set; identical ballots are found by
+    /// sorting the sets (in the order of [`renumber_groups`], which is then the numbering on
+    /// large instances) instead of hashing item lists, and the supporters are read from the
+    /// groups' bit sets. `None` with more than 96 projects.
+    pub fn from_cost_sets<B>(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = B>,
+    ) -> Option<MesInstance>
+    where
+        B: IntoIterator<Item = usize>,
+    {
+        MesInstance::build_cost_sets(cost, rank, ballots, RENUMBER_MIN_GROUPS)
+    }
+
+    /// [`MesInstance::from_cost_sets`], renumbering the groups from `renumber_min` groups on.
+    fn build_cost_sets<B>(
+        cost: Vec<Money>,
+        rank: Vec<usize>,
+        ballots: impl IntoIterator<Item = B>,
+        renumber_min: usize,
+    ) -> Option<MesInstance>
+    where
+        B: IntoIterator<Item = usize>,
+    {
+        let m = cost.len();
+        if m > 96 {
+            return None;
+        }
+        let ballots = ballots.into_iter();
+        let mut sets: Vec<u128> = Vec::with_capacity(ballots.size_hint().0);
+        // Voters per project (popularity, as in `renumber_groups`).
+        let mut voters = vec![0usize; m];
+        for b in ballots {
+            let mut set = 0u128;
+            for p in b {
+                let bit = 1u128 << p;
+                if cost[p] > 0 && set & bit == 0 {
+                    set |= bit;
+                    voters[p] += 1;
+                }
+            }
+            sets.push(set);
+        }
+        let n = sets.len();
+        let mut by_pop: Vec<usize> = (0..m).collect();
+        by_pop.sort_by(|&a, &b| voters[b].cmp(&voters[a]).then(a.cmp(&b)));
+        let mut pos = vec![0u32; m];
+        for (i, &p) in by_pop.iter().enumerate() {
+            pos[p] = i as u32;
+        }
+        // The key of `renumber_groups` (every project is among the 96 most popular), with the
+        // ballot number in the low 32 bits: identical ballots become runs, in ballot order.
+        let mut keys: Vec<u128> = sets
+            .iter()
+            .enumerate()
+            .map(|(bi, &set)| {
+                let mut key = 0u128;
+                let mut x = set;
+                while x != 0 {
+                    let p = x.trailing_zeros() as usize;
+                    x &= x - 1;
+                    key |= 1u128 << (127 - pos[p]);
+                }
+                (!key & !(u32::MAX as u128)) | bi as u128
+            })
+            .collect();
+        keys.sort_unstable();
+        // Groups in key order: (first ballot, start in `keys`).
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (i, &x) in keys.iter().enumerate() {
+            if i == 0 || x >> 32 != keys[i - 1] >> 32 {
+                runs.push((x as u32 as usize, i));
+            }
+        }
+        let groups = runs.len();
+        runs.push((usize::MAX, n));
+        // Small instances number the groups by first occurrence (as `from_utilities` does).
+        let mut order: Vec<usize> = (0..groups).collect();
+        if groups < renumber_min {
+            order.sort_unstable_by_key(|&r| runs[r].0);
+        }
+        let mut members: Vec<usize> = Vec::with_capacity(n);
+        let mut member_off: Vec<u32> = Vec::with_capacity(groups + 1);
+        let mut weight: Vec<u64> = Vec::with_capacity(groups);
+        let mut gsets: Vec<u128> = Vec::with_capacity(groups);
+        let mut count = vec![0usize; m];
+        member_off.push(0);
+        for &r in &order {
+            let (first, start) = runs[r];
+            let end = runs[r + 1].1;
+            members.extend(keys[start..end].iter().map(|&x| x as u32 as usize));
+            member_off.push(members.len() as u32);
+            weight.push((end - start) as u64);
+            let set = sets[first];
+            gsets.push(set);
+            let mut x = set;
+            while x != 0 {
+                count[x.trailing_zeros() as usize] += 1;
+                x &= x - 1;
+            }
+        }
+        let mut supporters: Vec<Vec<(u32, u64)>> =
+            count.iter().map(|&c| Vec::with_capacity(c)).collect();
+        let mut item_off: Vec<u32> = Vec::with_capacity(groups + 1);
+        item_off.push(0);
+        let mut max_len = 0;
+        for (g, &set) in gsets.iter().enumerate() {
+            let mut x = set;
+            while x != 0 {
+                let p = x.trailing_zeros() as usize;
+                x &= x - 1;
+                supporters[p].push((g as u32, cost[p]));
+            }
+            let len = set.count_ones();
+            max_len = max_len.max(len as usize);
+            item_off.push(item_off[g] + len);
+        }
+        Some(MesInstance::finish(
+            (n as u64, cost, rank),
+            (members, member_off),
+            supporters,
+            weight,
+            (item_off, max_len),
+        ))
+    }
+
+    /// The per-project arrays derived from the supporters, and the instance.
+    fn finish(
+        (n, cost, rank): (u64, Vec<Money>, Vec<usize>),
+        (members, member_off): (Vec<usize>, Vec<u32>),
+        supporters: Vec<Vec<(u32, u64)>>,
+        weight: Vec<u64>,
+        (item_off, max_len): (Vec<u32>, usize),
+    ) -> MesInstance {
         let sup_weight = supporters
             .iter()
             .map(|sup| sup.iter().map(|&(g, _)| weight[g as usize] as u128).sum())
@@ -873,7 +1020,7 @@ impl<'a> Eval<'a> {
         let t0 = lb * uf;
         let mut sum_x = 0.0;
         let mut n_x = 0usize;
-        let mut w_rest = 0.0;
+        let mut w_x = 0.0;
         let mut n = 0;
         for &(g, _) in sup_f {
             let (b, w) = self.b_f[g as usize];
@@ -884,13 +1031,16 @@ impl<'a> Eval<'a> {
             w_all += w;
             if b <= t0 {
                 sum_x += w * b;
+                w_x += w;
                 n_x += 1;
             } else {
                 cand[n] = (b, w);
-                w_rest += w;
                 n += 1;
             }
         }
+        // Weights are group sizes: sums of them are exact integers in f64 (whatever the order),
+        // so the weight of `cand` is the difference (one accumulation less per supporter).
+        let w_rest = w_all - w_x;
         let result = self.price_float_uniform(
             k,
             c,
@@ -942,6 +1092,8 @@ impl<'a> Eval<'a> {
             rho = ((c - sum_x) / den).max(flat);
         }
         let n_rest = cand.len();
+        // Weight of `cand[n_x..]` (exact: a sum of group sizes; updated by what moves to X).
+        let mut w_rest = w_rest0;
         loop {
             passes += 1;
             if passes > 6 {
@@ -954,6 +1106,7 @@ impl<'a> Eval<'a> {
                     }
                     sum_x += w * b;
                     den -= w * uf;
+                    w_rest -= w;
                     n_x += 1;
                     if den <= 0.0 {
                         return Some(self.price_exact(k, None));
@@ -963,23 +1116,23 @@ impl<'a> Eval<'a> {
                 break;
             }
             let mut moved = false;
-            let mut w_rest = 0.0;
+            let mut w_moved = 0.0;
             let t = rho * uf;
             let first = n_x;
             for i in first..n_rest {
                 let (b, w) = cand[i];
                 if b <= t {
                     sum_x += w * b;
+                    w_moved += w;
                     cand.swap(i, n_x);
                     n_x += 1;
                     moved = true;
-                } else {
-                    w_rest += w;
                 }
             }
             if !moved {
                 break;
             }
+            w_rest -= w_moved;
             let den = w_rest * uf;
             if n_x == n_rest || den <= 0.0 {
                 return Some(self.price_exact(k, None));
@@ -989,12 +1142,15 @@ impl<'a> Eval<'a> {
         // Error bound as in `price_float`.
         let tol_rel = 1e-6;
         let delta = self.delta;
-        let mut w_safe = 0.0;
+        // Safe weight: all of `cand[n_x..]` but the (few) supporters too close to the price.
+        let mut w_close = 0.0;
         for &(b, w) in &cand[n_x..] {
-            if b - rho * uf > delta + uf * rho * tol_rel {
-                w_safe += w;
+            let safe = b - rho * uf > delta + uf * rho * tol_rel;
+            if !safe {
+                w_close += w;
             }
         }
+        let w_safe = w_rest - w_close;
         Some(self.checked_float_price(k, c, rho, terms, w_all, w_safe * uf))
     }
 
@@ -1273,24 +1429,55 @@ impl<'a> Eval<'a> {
         let mut w_x: u128 = 0;
         let mut den: u128 = 0;
         let sup_f = &inst.supporters_f[k];
-        for (i, (&(g, u), &(_, uf))) in sup.iter().zip(sup_f).enumerate() {
-            let gi = g as usize;
-            let b = self.b_f[gi].0;
-            if b < 0.0 {
-                continue; // exhausted
-            }
-            let w = inst.weight[gi] as u128;
-            if b < f_lo * uf - two_delta {
-                self.in_x[i] = true;
-                w_x += w;
-                let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
-                for &(r, ui) in paid {
-                    self.coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+        if let Some(u) = inst.uniform_u[k] {
+            // All supporters have utility `u` (always so with cost utilities): the same
+            // thresholds, computed once; the weights of those paying their share summed as
+            // f64 (group sizes: exact integers) from the money's array, `den = u·Σw`.
+            let uf = u as f64;
+            let (lo, hi) = (f_lo * uf - two_delta, f_hi * uf + two_delta);
+            let mut w_share = 0.0f64;
+            let (b_f, in_x, coef) = (&self.b_f, &mut self.in_x, &mut self.coef);
+            for (i, &(g, _)) in sup_f.iter().enumerate() {
+                let gi = g as usize;
+                let (b, w) = b_f[gi];
+                if b < 0.0 {
+                    continue; // exhausted
                 }
-            } else if b > f_hi * uf + two_delta {
-                den += w * u as u128;
-            } else {
-                return None;
+                if b > hi {
+                    w_share += w;
+                } else if b < lo {
+                    in_x[i] = true;
+                    let w = inst.weight[gi] as u128;
+                    w_x += w;
+                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+                    for &(r, ui) in paid {
+                        coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    }
+                } else {
+                    return None;
+                }
+            }
+            den = w_share as u128 * u as u128;
+        } else {
+            for (i, (&(g, u), &(_, uf))) in sup.iter().zip(sup_f).enumerate() {
+                let gi = g as usize;
+                let b = self.b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                let w = inst.weight[gi] as u128;
+                if b < f_lo * uf - two_delta {
+                    self.in_x[i] = true;
+                    w_x += w;
+                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
+                    for &(r, ui) in paid {
+                        self.coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    }
+                } else if b > f_hi * uf + two_delta {
+                    den += w * u as u128;
+                } else {
+                    return None;
+                }
             }
         }
         if den == 0 {
@@ -1359,7 +1546,30 @@ impl<'a> Eval<'a> {
         let known = self.x_for == Some((k, round as usize));
         self.x_for = None;
         let sup_ui = &inst.sup_ui[k];
-        if known {
+        if known && let Some(u) = inst.uniform_u[k] {
+            // The same with one utility: one share, one utility index for every payer.
+            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
+            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            let sup_f = &inst.supporters_f[k];
+            let share = rho_f * u as f64;
+            let ui = sup_ui.first().copied().unwrap_or(0);
+            for (&(g, _), &x) in sup_f.iter().zip(&in_x[..sup_f.len()]) {
+                let gi = g as usize;
+                let b = b_f[gi].0;
+                if b < 0.0 {
+                    continue; // exhausted
+                }
+                if x {
+                    b_f[gi].0 = -1.0;
+                    exhausted_at[gi] = round;
+                } else {
+                    let slot = pf_end[gi] as usize;
+                    pf[slot] = (round, ui);
+                    pf_end[gi] += 1;
+                    b_f[gi].0 = (b - share).max(0.0);
+                }
+            }
+        } else if known {
             // No decisions to take: locals for the arrays keep the loop in registers.
             let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
             let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
@@ -1843,6 +2053,52 @@ mod tests {
             assert_eq!(i.supporters[2], vec![(0, 4)]);
             assert_eq!(i.supporters[4], vec![(1, 1)]);
         }
+    }
+
+    #[test]
+    fn cost_sets_give_the_same_instance() {
+        // Random approval ballots (duplicates, empty ballots, a project of cost 0), few and
+        // many distinct ballots, renumbered or not: the same instance as from the utility
+        // lists, numbering included.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut most_groups = 0;
+        for (m, nb, renumber_min) in [
+            (5, 40, 4096),
+            (30, 12000, 4096),
+            (30, 12000, 0),
+            (96, 300, 10),
+        ] {
+            let mut cost: Vec<Money> = (0..m).map(|_| 1 + next() % 1000).collect();
+            cost[m / 2] = 0;
+            let rank: Vec<usize> = (0..m).rev().collect();
+            let ballots: Vec<Vec<usize>> = (0..nb)
+                .map(|_| {
+                    let len = (next() % 13) as usize;
+                    // Skewed: low project numbers more popular.
+                    (0..len)
+                        .map(|_| (next() % m as u64 * (next() % m as u64) / m as u64) as usize)
+                        .collect()
+                })
+                .collect();
+            let util: Vec<Vec<(usize, u64)>> = ballots
+                .iter()
+                .map(|b| b.iter().map(|&p| (p, cost[p])).collect())
+                .collect();
+            let a = MesInstance::build(cost.clone(), rank.clone(), util, renumber_min);
+            let b = MesInstance::build_cost_sets(cost.clone(), rank.clone(), ballots, renumber_min)
+                .unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "m {m}, {nb} ballots");
+            most_groups = most_groups.max(a.groups());
+        }
+        assert!(most_groups >= RENUMBER_MIN_GROUPS, "{most_groups} groups");
+        let many: Vec<Vec<usize>> = vec![vec![96]];
+        assert!(MesInstance::from_cost_sets(vec![1; 97], (0..97).collect(), many).is_none());
     }
 
     #[test]

@@ -247,6 +247,19 @@ pub fn greedy_fill(e: &Election, tb: &TieBreak, already: &[usize], budget: Money
 pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
     let cost: Vec<Money> = e.projects.iter().map(|p| p.cost).collect();
     let points = e.vote_type.has_points();
+    let rank = tie_ranks(e, tb);
+    // Approval-like ballots with at most 96 projects: from the ballots' sets of projects.
+    if !points
+        && let Some(inst) = MesInstance::from_cost_sets(
+            cost.clone(),
+            rank.clone(),
+            e.ballots
+                .iter()
+                .map(|b| b.items.iter().map(|it| it.project)),
+        )
+    {
+        return inst;
+    }
     let costs = &cost;
     let ballots = e.ballots.iter().map(|b| {
         b.items.iter().filter_map(move |it| {
@@ -257,7 +270,7 @@ pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
             }
         })
     });
-    MesInstance::from_utilities(cost.clone(), tie_ranks(e, tb), ballots)
+    MesInstance::from_utilities(cost.clone(), rank, ballots)
 }
 
 /// Statistics of an Add1 completion.
