@@ -73,13 +73,20 @@ fn dot(col: &[(usize, f64)], rho: &[f64]) -> f64 {
 }
 
 /// [`dot`] of four columns, interleaved (the same sums, bit for bit).
-fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
+///
+/// # Safety
+/// Every row index of the four columns is below `rho.len()`.
+unsafe fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
     let n = c.iter().map(|x| x.len()).min().unwrap_or(0);
     let mut acc = [0.0; 4];
     for e in 0..n {
         for (a, col) in acc.iter_mut().zip(&c) {
-            let (i, v) = col[e];
-            *a += rho[i] * v;
+            // SAFETY: `e < n <= col.len()`, and `i < rho.len()` (the
+            // caller's guarantee).
+            unsafe {
+                let (i, v) = *col.get_unchecked(e);
+                *a += *rho.get_unchecked(i) * v;
+            }
         }
     }
     for (a, col) in acc.iter_mut().zip(&c) {
@@ -145,6 +152,10 @@ impl Lp {
 
     pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {
         let j = self.cols.len();
+        assert!(
+            col.iter().all(|&(r, _)| r < self.m),
+            "row index out of range"
+        );
         col.sort_by_key(|&(r, _)| r);
         self.d.push(reduced(&col, cost, &self.y));
         self.cols.push(col);
@@ -461,7 +472,9 @@ impl Lp {
                 len += 1;
                 if len == 4 {
                     let c = batch.map(|j| self.cols[j].as_slice());
-                    let a = dot4(c, &rho);
+                    // SAFETY: every column's rows are below m = rho.len()
+                    // (checked in `new` and `add_column`).
+                    let a = unsafe { dot4(c, &rho) };
                     for (&j, &arj) in batch.iter().zip(&a) {
                         update(j, arj);
                     }
