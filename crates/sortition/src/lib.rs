@@ -94,6 +94,7 @@ pub mod model;
 mod select;
 mod simplex;
 mod space;
+mod team;
 
 pub use error::{Infeasibility, QuotaBound, Relaxation, Result, SortitionError};
 pub use fair::{Phase, Progress};

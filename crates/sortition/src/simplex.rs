@@ -14,11 +14,21 @@
 
 use crate::error::{Result, SortitionError};
 use crate::kernels::{add_scaled, pivot_updates, sub_scaled};
+use crate::team::Team;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const REFACTOR_EVERY: usize = 200;
 /// Pivots whose update of `B⁻¹` is deferred and then applied in one pass
 /// over each column (see [`Lp::flush_col`]).
 const LAZY: usize = 8;
+/// Smallest LP (rows) with a helper thread, and the chunk sizes of its jobs:
+/// columns of `B⁻¹`, rows of the Gauss–Jordan elimination, columns of the
+/// pivot row (from `PAR_MIN_COLS` columns on).
+const PAR_MIN_ROWS: usize = 128;
+const PAR_COLS: usize = 32;
+const PAR_ROWS: usize = 32;
+const PAR_MIN_COLS: usize = 256;
+const PAR_PIVOT_COLS: usize = 128;
 /// Degenerate pivots in a row before Bland's rule takes over.
 const BLAND_AFTER: usize = 1000;
 /// Reduced costs above this enter the basis.
@@ -55,7 +65,9 @@ pub(crate) struct Lp {
     pend_r: Vec<usize>,
     applied: Vec<usize>,
     /// Scratch for [`Lp::flush_col`].
-    ops: Vec<(usize, f64, usize)>,
+    ops: [(usize, f64, usize); LAZY],
+    /// A helper thread for the loops over all columns (`None`: one thread).
+    team: Option<Team>,
     /// Simplex multipliers `c_B B⁻¹`, updated by each pivot.
     y: Vec<f64>,
     xb: Vec<f64>,
@@ -73,13 +85,20 @@ fn dot(col: &[(usize, f64)], rho: &[f64]) -> f64 {
 }
 
 /// [`dot`] of four columns, interleaved (the same sums, bit for bit).
-fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
+///
+/// # Safety
+/// Every row index of the four columns is below `rho.len()`.
+unsafe fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
     let n = c.iter().map(|x| x.len()).min().unwrap_or(0);
     let mut acc = [0.0; 4];
     for e in 0..n {
         for (a, col) in acc.iter_mut().zip(&c) {
-            let (i, v) = col[e];
-            *a += rho[i] * v;
+            // SAFETY: `e < n <= col.len()`, and `i < rho.len()` (the
+            // caller's guarantee).
+            unsafe {
+                let (i, v) = *col.get_unchecked(e);
+                *a += *rho.get_unchecked(i) * v;
+            }
         }
     }
     for (a, col) in acc.iter_mut().zip(&c) {
@@ -87,6 +106,52 @@ fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
     }
     acc
 }
+
+/// Applies the pending pivots `from..` (rows `pend_r`, columns `u_j` in
+/// `pend_u`, multipliers in `pend_x`) to column `c` of `B⁻¹`: per element
+/// the same operations in the same order as applying each pivot in turn
+/// (`col -= u_j·x_j[c]` when `x_j[c] ≠ 0`, then `col[r_j] = x_j[c]`).
+fn flush_column(
+    col: &mut [f64],
+    c: usize,
+    from: usize,
+    pend_r: &[usize],
+    pend_u: &[f64],
+    pend_x: &[f64],
+    ops: &mut [(usize, f64, usize); LAZY],
+) {
+    let (m, np) = (col.len(), pend_r.len());
+    if from == np {
+        return;
+    }
+    let xs = &pend_x[c * LAZY..c * LAZY + np];
+    let ops = &mut ops[..np - from];
+    for (o, j) in ops.iter_mut().zip(from..np) {
+        *o = (j * m, xs[j], pend_r[j]);
+    }
+    if ops.iter().all(|o| o.1 == 0.0) {
+        for &(_, x, r) in ops.iter() {
+            col[r] = x;
+        }
+    } else {
+        pivot_updates(col, pend_u, ops);
+    }
+}
+
+/// A pointer shared by the chunks of a [`Team::run`], each of which writes
+/// its own elements.
+#[derive(Clone, Copy)]
+struct SyncPtr(*mut f64);
+
+impl SyncPtr {
+    fn get(self) -> *mut f64 {
+        self.0
+    }
+}
+
+// SAFETY: only used for disjoint writes within `Team::run`.
+unsafe impl Send for SyncPtr {}
+unsafe impl Sync for SyncPtr {}
 
 fn err(msg: &str) -> SortitionError {
     SortitionError::Solver(format!("simplex: {msg}"))
@@ -129,7 +194,8 @@ impl Lp {
             pend_x: vec![0.0; LAZY * m],
             pend_r: Vec::with_capacity(LAZY),
             applied: vec![0; m],
-            ops: Vec::with_capacity(LAZY),
+            ops: [(0, 0.0, 0); LAZY],
+            team: if m >= PAR_MIN_ROWS { Team::new() } else { None },
             y: Vec::new(),
             xb: Vec::new(),
             since_refactor: 0,
@@ -145,6 +211,10 @@ impl Lp {
 
     pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {
         let j = self.cols.len();
+        assert!(
+            col.iter().all(|&(r, _)| r < self.m),
+            "row index out of range"
+        );
         col.sort_by_key(|&(r, _)| r);
         self.d.push(reduced(&col, cost, &self.y));
         self.cols.push(col);
@@ -169,30 +239,40 @@ impl Lp {
     /// same operations in the same order as applying each pivot in turn
     /// (`col -= u_j·x_j[c]` when `x_j[c] ≠ 0`, then `col[r_j] = x_j[c]`).
     fn flush_col(&mut self, c: usize) {
-        let (m, np, from) = (self.m, self.pend_r.len(), self.applied[c]);
-        if from == np {
-            return;
-        }
-        let mut ops = std::mem::take(&mut self.ops);
-        ops.clear();
-        let xs = &self.pend_x[c * LAZY..c * LAZY + np];
-        ops.extend((from..np).map(|j| (j * m, xs[j], self.pend_r[j])));
+        let m = self.m;
+        let (np, from) = (self.pend_r.len(), self.applied[c]);
         let col = &mut self.binv[c * m..(c + 1) * m];
-        if ops.iter().all(|o| o.1 == 0.0) {
-            for &(_, x, r) in &ops {
-                col[r] = x;
-            }
-        } else {
-            pivot_updates(col, &self.pend_u, &ops);
-        }
+        flush_column(
+            col,
+            c,
+            from,
+            &self.pend_r,
+            &self.pend_u,
+            &self.pend_x,
+            &mut self.ops,
+        );
         self.applied[c] = np;
-        self.ops = ops;
     }
 
     /// Applies every pending pivot to `binv`.
     fn flush_all(&mut self) {
-        for c in 0..self.m {
-            self.flush_col(c);
+        let m = self.m;
+        if let Some(team) = self.team.as_ref() {
+            let binv = SyncPtr(self.binv.as_mut_ptr());
+            let (applied, pr, pu, px) = (&self.applied, &self.pend_r, &self.pend_u, &self.pend_x);
+            team.run(m.div_ceil(PAR_COLS), &|k| {
+                let mut ops = [(0, 0.0, 0); LAZY];
+                for c in k * PAR_COLS..((k + 1) * PAR_COLS).min(m) {
+                    // SAFETY: each chunk has its own columns of `binv`,
+                    // which is not otherwise accessed during `run`.
+                    let col = unsafe { std::slice::from_raw_parts_mut(binv.get().add(c * m), m) };
+                    flush_column(col, c, applied[c], pr, pu, px, &mut ops);
+                }
+            });
+        } else {
+            for c in 0..m {
+                self.flush_col(c);
+            }
         }
         self.pend_r.clear();
         self.applied.iter_mut().for_each(|a| *a = 0);
@@ -256,13 +336,37 @@ impl Lp {
             for q in 0..w {
                 a[c * w + q] *= inv;
             }
-            let (head, rest) = a.split_at_mut(c * w);
-            let (prow, tail) = rest.split_at_mut(w);
-            for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
+            let eliminate = |r: &mut [f64], prow: &[f64]| {
                 let f = r[c];
                 if f != 0.0 {
                     r[c] = 0.0;
                     sub_scaled(r, prow, f);
+                }
+            };
+            match &self.team {
+                Some(team) if k >= PAR_MIN_ROWS => {
+                    let ap = SyncPtr(a.as_mut_ptr());
+                    team.run(k.div_ceil(PAR_ROWS), &|ch| {
+                        // SAFETY: row c is only read, and each chunk has its
+                        // own other rows; `a` is not otherwise accessed
+                        // during `run`.
+                        let prow = unsafe { std::slice::from_raw_parts(ap.get().add(c * w), w) };
+                        for x in ch * PAR_ROWS..((ch + 1) * PAR_ROWS).min(k) {
+                            if x != c {
+                                let r = unsafe {
+                                    std::slice::from_raw_parts_mut(ap.get().add(x * w), w)
+                                };
+                                eliminate(r, prow);
+                            }
+                        }
+                    });
+                }
+                _ => {
+                    let (head, rest) = a.split_at_mut(c * w);
+                    let (prow, tail) = rest.split_at_mut(w);
+                    for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
+                        eliminate(r, prow);
+                    }
                 }
             }
         }
@@ -436,41 +540,69 @@ impl Lp {
             let n = self.cols.len();
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
-            let mut reset = false;
-            let mut update = |j: usize, arj: f64| {
-                if arj == 0.0 {
-                    return;
+            // Column by column over the non-basic columns: each updates
+            // only its own reduced cost and Devex weight.
+            let reset = AtomicBool::new(false);
+            let (dp, wp) = (
+                SyncPtr(self.d.as_mut_ptr()),
+                SyncPtr(self.devex.as_mut_ptr()),
+            );
+            let (pos, cols) = (&self.pos, &self.cols);
+            let row_chunk = |lo: usize, hi: usize| {
+                let update = |j: usize, arj: f64| {
+                    if arj == 0.0 {
+                        return;
+                    }
+                    // SAFETY: `j < n` is the chunk's own column; `d` and
+                    // `devex` are not otherwise accessed meanwhile.
+                    unsafe {
+                        *dp.get().add(j) -= step * arj;
+                        let ratio = arj / arq;
+                        let w = ratio * ratio * wq;
+                        let dw = wp.get().add(j);
+                        if w > *dw {
+                            *dw = w;
+                            if w > 1e8 {
+                                reset.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                };
+                // Four columns at a time: four independent sums keep the
+                // floating-point adder busy (each sum is still taken in row
+                // order).
+                let mut batch = [0usize; 4];
+                let mut len = 0;
+                for j in lo..hi {
+                    if pos[j] != usize::MAX || j == q {
+                        continue;
+                    }
+                    batch[len] = j;
+                    len += 1;
+                    if len == 4 {
+                        let c = batch.map(|j| cols[j].as_slice());
+                        // SAFETY: every column's rows are below m = rho.len()
+                        // (checked in `new` and `add_column`).
+                        let a = unsafe { dot4(c, &rho) };
+                        for (&j, &arj) in batch.iter().zip(&a) {
+                            update(j, arj);
+                        }
+                        len = 0;
+                    }
                 }
-                self.d[j] -= step * arj;
-                let ratio = arj / arq;
-                let w = ratio * ratio * wq;
-                if w > self.devex[j] {
-                    self.devex[j] = w;
-                    reset |= w > 1e8;
+                for &j in &batch[..len] {
+                    update(j, dot(&cols[j], &rho));
                 }
             };
-            // Four columns at a time: four independent sums keep the
-            // floating-point adder busy (each sum is still taken in row order).
-            let mut batch = [0usize; 4];
-            let mut len = 0;
-            for j in 0..n {
-                if self.pos[j] != usize::MAX || j == q {
-                    continue;
+            match &self.team {
+                Some(team) if n >= PAR_MIN_COLS => {
+                    team.run(n.div_ceil(PAR_PIVOT_COLS), &|k| {
+                        row_chunk(k * PAR_PIVOT_COLS, ((k + 1) * PAR_PIVOT_COLS).min(n));
+                    });
                 }
-                batch[len] = j;
-                len += 1;
-                if len == 4 {
-                    let c = batch.map(|j| self.cols[j].as_slice());
-                    let a = dot4(c, &rho);
-                    for (&j, &arj) in batch.iter().zip(&a) {
-                        update(j, arj);
-                    }
-                    len = 0;
-                }
+                _ => row_chunk(0, n),
             }
-            for &j in &batch[..len] {
-                update(j, dot(&self.cols[j], &rho));
-            }
+            let reset = reset.into_inner();
             self.d[q] = 0.0;
             self.d[self.basis[r]] = -step;
             self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);

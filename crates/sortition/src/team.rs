@@ -1,0 +1,232 @@
+//! A second thread for the dense loops of the simplex.
+//!
+//! [`Team::run`] splits a loop into chunks that the calling thread and one
+//! helper thread claim in turn; it returns when every chunk is done. The
+//! chunks must be independent (each writes its own data), so the result is
+//! the same, bit for bit, whichever thread ran which chunk and however many
+//! the helper got: a loaded machine only changes the speed. The helper spins
+//! for a short while after each job (the simplex posts one every few
+//! microseconds) and then sleeps until the next one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the helper spins for the next job before it sleeps.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// A job: the chunk function, its lifetime erased (see [`Team::run`]).
+#[derive(Clone, Copy)]
+struct Job(*const (dyn Fn(usize) + Sync));
+
+// SAFETY: the function is `Sync`, and `Team::run` keeps it alive until every
+// chunk claimed by either thread has finished.
+unsafe impl Send for Job {}
+
+struct State {
+    generation: u64,
+    job: Option<Job>,
+    chunks: usize,
+    next: usize,
+    sleeping: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// The generation of the last job posted (read while spinning).
+    posted: AtomicU64,
+    /// Chunks the helper has claimed and not finished.
+    inflight: AtomicUsize,
+    /// A chunk panicked on the helper.
+    panicked: AtomicBool,
+    quit: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims the next chunk of the current job of `generation`, if any.
+    fn claim(&self, generation: u64, helper: bool) -> Option<(Job, usize)> {
+        let mut st = self.lock();
+        if st.generation != generation || st.next >= st.chunks {
+            return None;
+        }
+        let job = st.job?;
+        st.next += 1;
+        if helper {
+            self.inflight.fetch_add(1, Ordering::AcqRel);
+        }
+        Some((job, st.next - 1))
+    }
+}
+
+/// Withdraws the job and waits for the helper's chunks, also when a chunk
+/// of the calling thread panics.
+struct Withdraw<'a>(&'a Shared);
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        let sh = self.0;
+        sh.lock().job = None;
+        // The helper is finishing a chunk; should it share this CPU (a
+        // loaded machine), let it run.
+        let mut spins = 0u32;
+        while sh.inflight.load(Ordering::Acquire) > 0 {
+            std::hint::spin_loop();
+            spins += 1;
+            if spins.is_multiple_of(1024) {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+pub(crate) struct Team {
+    shared: Arc<Shared>,
+    helper: Option<JoinHandle<()>>,
+}
+
+impl Team {
+    /// A team with a helper thread, or `None` on a single CPU or when the
+    /// environment variable `SORTITION_THREADS` is `1`.
+    pub fn new() -> Option<Team> {
+        if std::env::var("SORTITION_THREADS").is_ok_and(|v| v.trim() == "1")
+            || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        {
+            return None;
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                generation: 0,
+                job: None,
+                chunks: 0,
+                next: 0,
+                sleeping: false,
+            }),
+            wake: Condvar::new(),
+            posted: AtomicU64::new(0),
+            inflight: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            quit: AtomicBool::new(false),
+        });
+        let s = Arc::clone(&shared);
+        let helper = std::thread::Builder::new()
+            .name("sortition-simplex".into())
+            .spawn(move || helper(&s))
+            .ok()?;
+        Some(Team {
+            shared,
+            helper: Some(helper),
+        })
+    }
+
+    /// Runs `f(0), …, f(chunks − 1)`, shared between this thread and the
+    /// helper. The calls must not depend on each other's effects.
+    pub fn run(&self, chunks: usize, f: &(dyn Fn(usize) + Sync)) {
+        let sh = &*self.shared;
+        // SAFETY: only the lifetime is erased; `Withdraw` withdraws the job
+        // and waits for the helper's chunks before this function returns or
+        // unwinds, so `f` outlives every call.
+        let job = Job(unsafe {
+            std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync)>(
+                f,
+            )
+        });
+        let (generation, wake) = {
+            let mut st = sh.lock();
+            st.generation += 1;
+            st.job = Some(job);
+            st.chunks = chunks;
+            st.next = 0;
+            sh.posted.store(st.generation, Ordering::Release);
+            (st.generation, st.sleeping)
+        };
+        if wake {
+            sh.wake.notify_one();
+        }
+        {
+            let _withdraw = Withdraw(sh);
+            while let Some((_, i)) = sh.claim(generation, false) {
+                f(i);
+            }
+        }
+        assert!(
+            !sh.panicked.load(Ordering::Acquire),
+            "the simplex helper thread panicked"
+        );
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        self.shared.quit.store(true, Ordering::Release);
+        {
+            let _st = self.shared.lock();
+            self.shared.wake.notify_one();
+        }
+        if let Some(h) = self.helper.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn helper(sh: &Shared) {
+    let mut seen = 0;
+    loop {
+        let mut since = Instant::now();
+        let mut spins = 0u32;
+        while sh.posted.load(Ordering::Acquire) == seen {
+            if sh.quit.load(Ordering::Acquire) {
+                return;
+            }
+            std::hint::spin_loop();
+            spins += 1;
+            if spins.is_multiple_of(1024) {
+                std::thread::yield_now();
+            }
+            if spins.is_multiple_of(256) && since.elapsed() > SPIN {
+                let mut st = sh.lock();
+                while sh.posted.load(Ordering::Acquire) == seen && !sh.quit.load(Ordering::Acquire)
+                {
+                    st.sleeping = true;
+                    st = sh.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+                st.sleeping = false;
+                since = Instant::now();
+            }
+        }
+        seen = sh.posted.load(Ordering::Acquire);
+        while let Some((job, i)) = sh.claim(seen, true) {
+            // SAFETY: see `Job`; the chunk was claimed while the job was
+            // posted, and `run` waits for it (`inflight`).
+            let r =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.0)(i) }));
+            if r.is_err() {
+                sh.panicked.store(true, Ordering::Release);
+            }
+            sh.inflight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_every_chunk_once() {
+        let Some(team) = Team::new() else { return };
+        for round in 0..2000 {
+            let n = 1 + round % 13;
+            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            team.run(n, &|i| {
+                hits[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+        }
+    }
+}
