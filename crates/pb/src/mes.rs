@@ -7,9 +7,11 @@
 //! one rational per round plus, per ballot group, the list of rounds it paid in. Any exact sum
 //! of money over a set of voters reduces to `W·E - Σ_r ρ_r·C_r` with integer coefficients
 //! `C_r`: a handful of rational operations, whatever the number of voters. All of it is kept
-//! over one common denominator `cd`, the product of the rounds' denominators (no gcd is ever
-//! taken: reducing ever larger fractions every round cost more than the larger numbers), with
-//! the numerators as 64-bit limb vectors that are only scaled and summed in place.
+//! over one common denominator `cd`, the product of the rounds' denominators (no gcd of big
+//! numbers is ever taken: reducing ever larger fractions every round cost more than the larger
+//! numbers; only a round where nobody pays all they have, price `cost/den`, cancels the word-
+//! sized gcd of `cost` and `den` first), with the numerators as 64-bit limb vectors that are
+//! only scaled and summed in place.
 //!
 //! ## Filter
 //! Each group also carries its money as an `f64`, computed from the exact prices, whose error
@@ -940,8 +942,8 @@ impl<'a> Eval<'a> {
         debug_assert!(self.prices.is_empty());
         let inst = self.inst;
         let u = inst.uniform_u[k].expect("uniform utilities");
-        let d = inst.sup_weight[k] * u as u128;
-        let num = BigInt::from(inst.cost[k]) * &self.cd;
+        let (c, d) = cancel(inst.cost[k] as u128, inst.sup_weight[k] * u as u128);
+        let num = BigInt::from(c) * &self.cd;
         let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(d));
         let f = ratio_f64(&rho);
         Price {
@@ -1483,6 +1485,13 @@ impl<'a> Eval<'a> {
         if den == 0 {
             return None;
         }
+        if w_x == 0 {
+            // Nobody pays all they have: ρ = cost/den, with their common factor cancelled
+            // (the common denominator then grows by den/g only: with cost utilities g ≥ cost).
+            let (c, den) = cancel(inst.cost[k] as u128, den);
+            let num = BigInt::from(c) * &self.cd;
+            return self.accept_near(k, h, num, den);
+        }
         // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r, in two limb
         // vectors borrowed from the pool (no allocation per price).
         let mut spent = self.nat_pool.pop().unwrap_or_default();
@@ -1499,6 +1508,12 @@ impl<'a> Eval<'a> {
         let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
         self.nat_pool.push(spent);
         self.nat_pool.push(sum_x);
+        self.accept_near(k, h, num, den)
+    }
+
+    /// The end of [`Eval::price_exact_near`]: the price `num/(cd·den)` of the split, if it
+    /// lies within `h·(1 ± 10⁻⁶)`.
+    fn accept_near(&mut self, k: usize, h: f64, num: BigInt, den: u128) -> Option<Price> {
         if num.sign() != num_bigint::Sign::Plus {
             return None;
         }
@@ -1621,6 +1636,24 @@ impl<'a> Eval<'a> {
         }
         self.push_price(n, *d);
     }
+}
+
+/// `(a/g, b/g)` for `g = gcd(a, b)` (`b > 0`).
+fn cancel(a: u128, b: u128) -> (u128, u128) {
+    let (mut x, mut y) = (a, b);
+    if x >> 64 == 0 && y >> 64 == 0 {
+        let (mut x64, mut y64) = (x as u64, y as u64);
+        while y64 != 0 {
+            (x64, y64) = (y64, x64 % y64);
+        }
+        x = x64 as u128;
+    } else {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+    }
+    let g = x.max(1);
+    (a / g, b / g)
 }
 
 /// Candidate in a priority queue keyed by a lower bound of its price.
