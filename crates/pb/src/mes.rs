@@ -1024,8 +1024,10 @@ impl<'a> Eval<'a> {
         let mut n_x = 0usize;
         let mut w_x = 0.0;
         let mut n = 0;
+        // Slices held in locals (pointer and length in registers, not reloaded per supporter).
+        let (b_f, slots) = (&self.b_f[..], &mut cand[..sup_f.len()]);
         for &(g, _) in sup_f {
-            let (b, w) = self.b_f[g as usize];
+            let (b, w) = b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
             }
@@ -1036,7 +1038,7 @@ impl<'a> Eval<'a> {
                 w_x += w;
                 n_x += 1;
             } else {
-                cand[n] = (b, w);
+                slots[n] = (b, w);
                 n += 1;
             }
         }
@@ -1438,7 +1440,8 @@ impl<'a> Eval<'a> {
             let uf = u as f64;
             let (lo, hi) = (f_lo * uf - two_delta, f_hi * uf + two_delta);
             let mut w_share = 0.0f64;
-            let (b_f, in_x, coef) = (&self.b_f, &mut self.in_x, &mut self.coef);
+            let (b_f, coef) = (&self.b_f, &mut self.coef);
+            let in_x = &mut self.in_x[..sup_f.len()];
             for (i, &(g, _)) in sup_f.iter().enumerate() {
                 let gi = g as usize;
                 let (b, w) = b_f[gi];
@@ -1562,9 +1565,12 @@ impl<'a> Eval<'a> {
         self.x_for = None;
         let sup_ui = &inst.sup_ui[k];
         if known && let Some(u) = inst.uniform_u[k] {
-            // The same with one utility: one share, one utility index for every payer.
-            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
-            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            // The same with one utility: one share, one utility index for every payer. The
+            // per-group arrays as slices of one length: one bounds check for the three.
+            let groups = self.b_f.len();
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf);
+            let pf_end = &mut self.pf_end[..groups];
+            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             let sup_f = &inst.supporters_f[k];
             let share = rho_f * u as f64;
             let ui = sup_ui.first().copied().unwrap_or(0);
@@ -1586,8 +1592,10 @@ impl<'a> Eval<'a> {
             }
         } else if known {
             // No decisions to take: locals for the arrays keep the loop in registers.
-            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
-            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            let groups = self.b_f.len();
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf);
+            let pf_end = &mut self.pf_end[..groups];
+            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             // The utilities as f64 from `supporters_f` (a u64 → f64 conversion is several
             // instructions).
             let sup_f = &inst.supporters_f[k];
