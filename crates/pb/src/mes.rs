@@ -1440,8 +1440,11 @@ impl<'a> Eval<'a> {
             let uf = u as f64;
             let (lo, hi) = (f_lo * uf - two_delta, f_hi * uf + two_delta);
             let mut w_share = 0.0f64;
-            let (b_f, coef) = (&self.b_f, &mut self.coef);
+            // Slices in locals: the stores below do not make them reload.
+            let (b_f, coef) = (&self.b_f[..], &mut self.coef[..]);
             let in_x = &mut self.in_x[..sup_f.len()];
+            let (pf, pf_end, item_off) = (&self.pf[..], &self.pf_end[..], &inst.item_off[..]);
+            let (weight, util_vals) = (&inst.weight[..], &inst.util_vals[..]);
             for (i, &(g, _)) in sup_f.iter().enumerate() {
                 let gi = g as usize;
                 let (b, w) = b_f[gi];
@@ -1452,11 +1455,10 @@ impl<'a> Eval<'a> {
                     w_share += w;
                 } else if b < lo {
                     in_x[i] = true;
-                    let w = inst.weight[gi] as u128;
+                    let w = weight[gi] as u128;
                     w_x += w;
-                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
-                    for &(r, ui) in paid {
-                        coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    for &(r, ui) in &pf[item_off[gi] as usize..pf_end[gi] as usize] {
+                        coef[r as usize] += w * util_vals[ui as usize] as u128;
                     }
                 } else {
                     return None;
@@ -1568,7 +1570,7 @@ impl<'a> Eval<'a> {
             // The same with one utility: one share, one utility index for every payer. The
             // per-group arrays as slices of one length: one bounds check for the three.
             let groups = self.b_f.len();
-            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf);
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
             let pf_end = &mut self.pf_end[..groups];
             let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             let sup_f = &inst.supporters_f[k];
@@ -1593,7 +1595,7 @@ impl<'a> Eval<'a> {
         } else if known {
             // No decisions to take: locals for the arrays keep the loop in registers.
             let groups = self.b_f.len();
-            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf);
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
             let pf_end = &mut self.pf_end[..groups];
             let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             // The utilities as f64 from `supporters_f` (a u64 → f64 conversion is several
