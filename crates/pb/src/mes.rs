@@ -7,9 +7,11 @@
 //! one rational per round plus, per ballot group, the list of rounds it paid in. Any exact sum
 //! of money over a set of voters reduces to `W·E - Σ_r ρ_r·C_r` with integer coefficients
 //! `C_r`: a handful of rational operations, whatever the number of voters. All of it is kept
-//! over one common denominator `cd`, the product of the rounds' denominators (no gcd is ever
-//! taken: reducing ever larger fractions every round cost more than the larger numbers), with
-//! the numerators as 64-bit limb vectors that are only scaled and summed in place.
+//! over one common denominator `cd`, the product of the rounds' denominators (no gcd of big
+//! numbers is ever taken: reducing ever larger fractions every round cost more than the larger
+//! numbers; only a round where nobody pays all they have, price `cost/den`, cancels the word-
+//! sized gcd of `cost` and `den` first), with the numerators as 64-bit limb vectors that are
+//! only scaled and summed in place.
 //!
 //! ## Filter
 //! Each group also carries its money as an `f64`, computed from the exact prices, whose error
@@ -940,8 +942,8 @@ impl<'a> Eval<'a> {
         debug_assert!(self.prices.is_empty());
         let inst = self.inst;
         let u = inst.uniform_u[k].expect("uniform utilities");
-        let d = inst.sup_weight[k] * u as u128;
-        let num = BigInt::from(inst.cost[k]) * &self.cd;
+        let (c, d) = cancel(inst.cost[k] as u128, inst.sup_weight[k] * u as u128);
+        let num = BigInt::from(c) * &self.cd;
         let rho = BigRational::new_raw(num.clone(), &self.cd * BigInt::from(d));
         let f = ratio_f64(&rho);
         Price {
@@ -1022,8 +1024,10 @@ impl<'a> Eval<'a> {
         let mut n_x = 0usize;
         let mut w_x = 0.0;
         let mut n = 0;
+        // Slices held in locals (pointer and length in registers, not reloaded per supporter).
+        let (b_f, slots) = (&self.b_f[..], &mut cand[..sup_f.len()]);
         for &(g, _) in sup_f {
-            let (b, w) = self.b_f[g as usize];
+            let (b, w) = b_f[g as usize];
             if b < 0.0 {
                 continue; // exhausted
             }
@@ -1034,7 +1038,7 @@ impl<'a> Eval<'a> {
                 w_x += w;
                 n_x += 1;
             } else {
-                cand[n] = (b, w);
+                slots[n] = (b, w);
                 n += 1;
             }
         }
@@ -1436,7 +1440,11 @@ impl<'a> Eval<'a> {
             let uf = u as f64;
             let (lo, hi) = (f_lo * uf - two_delta, f_hi * uf + two_delta);
             let mut w_share = 0.0f64;
-            let (b_f, in_x, coef) = (&self.b_f, &mut self.in_x, &mut self.coef);
+            // Slices in locals: the stores below do not make them reload.
+            let (b_f, coef) = (&self.b_f[..], &mut self.coef[..]);
+            let in_x = &mut self.in_x[..sup_f.len()];
+            let (pf, pf_end, item_off) = (&self.pf[..], &self.pf_end[..], &inst.item_off[..]);
+            let (weight, util_vals) = (&inst.weight[..], &inst.util_vals[..]);
             for (i, &(g, _)) in sup_f.iter().enumerate() {
                 let gi = g as usize;
                 let (b, w) = b_f[gi];
@@ -1447,11 +1455,10 @@ impl<'a> Eval<'a> {
                     w_share += w;
                 } else if b < lo {
                     in_x[i] = true;
-                    let w = inst.weight[gi] as u128;
+                    let w = weight[gi] as u128;
                     w_x += w;
-                    let paid = &self.pf[inst.item_off[gi] as usize..self.pf_end[gi] as usize];
-                    for &(r, ui) in paid {
-                        coef[r as usize] += w * inst.util_vals[ui as usize] as u128;
+                    for &(r, ui) in &pf[item_off[gi] as usize..pf_end[gi] as usize] {
+                        coef[r as usize] += w * util_vals[ui as usize] as u128;
                     }
                 } else {
                     return None;
@@ -1483,6 +1490,13 @@ impl<'a> Eval<'a> {
         if den == 0 {
             return None;
         }
+        if w_x == 0 {
+            // Nobody pays all they have: ρ = cost/den, with their common factor cancelled
+            // (the common denominator then grows by den/g only: with cost utilities g ≥ cost).
+            let (c, den) = cancel(inst.cost[k] as u128, den);
+            let num = BigInt::from(c) * &self.cd;
+            return self.accept_near(k, h, num, den);
+        }
         // Money of the supporters paying all (times cd): W_X·E - Σ_r ρ_r·C_r, in two limb
         // vectors borrowed from the pool (no allocation per price).
         let mut spent = self.nat_pool.pop().unwrap_or_default();
@@ -1499,6 +1513,12 @@ impl<'a> Eval<'a> {
         let num = BigInt::from(inst.cost[k]) * &self.cd - sum_x.to_big();
         self.nat_pool.push(spent);
         self.nat_pool.push(sum_x);
+        self.accept_near(k, h, num, den)
+    }
+
+    /// The end of [`Eval::price_exact_near`]: the price `num/(cd·den)` of the split, if it
+    /// lies within `h·(1 ± 10⁻⁶)`.
+    fn accept_near(&mut self, k: usize, h: f64, num: BigInt, den: u128) -> Option<Price> {
         if num.sign() != num_bigint::Sign::Plus {
             return None;
         }
@@ -1547,9 +1567,12 @@ impl<'a> Eval<'a> {
         self.x_for = None;
         let sup_ui = &inst.sup_ui[k];
         if known && let Some(u) = inst.uniform_u[k] {
-            // The same with one utility: one share, one utility index for every payer.
-            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
-            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            // The same with one utility: one share, one utility index for every payer. The
+            // per-group arrays as slices of one length: one bounds check for the three.
+            let groups = self.b_f.len();
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
+            let pf_end = &mut self.pf_end[..groups];
+            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             let sup_f = &inst.supporters_f[k];
             let share = rho_f * u as f64;
             let ui = sup_ui.first().copied().unwrap_or(0);
@@ -1571,8 +1594,10 @@ impl<'a> Eval<'a> {
             }
         } else if known {
             // No decisions to take: locals for the arrays keep the loop in registers.
-            let (b_f, pf, pf_end) = (&mut self.b_f, &mut self.pf, &mut self.pf_end);
-            let (exhausted_at, in_x) = (&mut self.exhausted_at, &self.in_x);
+            let groups = self.b_f.len();
+            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
+            let pf_end = &mut self.pf_end[..groups];
+            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             // The utilities as f64 from `supporters_f` (a u64 → f64 conversion is several
             // instructions).
             let sup_f = &inst.supporters_f[k];
@@ -1621,6 +1646,24 @@ impl<'a> Eval<'a> {
         }
         self.push_price(n, *d);
     }
+}
+
+/// `(a/g, b/g)` for `g = gcd(a, b)` (`b > 0`).
+fn cancel(a: u128, b: u128) -> (u128, u128) {
+    let (mut x, mut y) = (a, b);
+    if x >> 64 == 0 && y >> 64 == 0 {
+        let (mut x64, mut y64) = (x as u64, y as u64);
+        while y64 != 0 {
+            (x64, y64) = (y64, x64 % y64);
+        }
+        x = x64 as u128;
+    } else {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+    }
+    let g = x.max(1);
+    (a / g, b / g)
 }
 
 /// Candidate in a priority queue keyed by a lower bound of its price.
