@@ -8,6 +8,7 @@
 //! for a short while after each job (the simplex posts one every few
 //! microseconds) and then sleeps until the next one.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -15,6 +16,17 @@ use std::time::{Duration, Instant};
 
 /// How long the helper spins for the next job before it sleeps.
 const SPIN: Duration = Duration::from_micros(200);
+/// Signs that the two threads do not each have a CPU (a loaded machine):
+/// waiting this long for the helper's last chunk, or, on Linux, the calling
+/// thread running less than `MIN_SHARE` of the time over a window of
+/// `WINDOW`. The calling thread then works alone for a while: 20 ms at
+/// first, twice as long after each further sign within a second, at most
+/// one second.
+const SLOW: Duration = Duration::from_micros(200);
+const WINDOW: Duration = Duration::from_millis(20);
+const MIN_SHARE: f64 = 0.85;
+const PAUSE_MIN: Duration = Duration::from_millis(20);
+const PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// A job: the chunk function, its lifetime erased (see [`Team::run`]).
 #[derive(Clone, Copy)]
@@ -41,6 +53,8 @@ struct Shared {
     inflight: AtomicUsize,
     /// A chunk panicked on the helper.
     panicked: AtomicBool,
+    /// The last job waited long for the helper (see [`SLOW`]).
+    slow: AtomicBool,
     quit: AtomicBool,
 }
 
@@ -75,9 +89,16 @@ impl Drop for Withdraw<'_> {
         // The helper is finishing a chunk; should it share this CPU (a
         // loaded machine), let it run.
         let mut spins = 0u32;
+        let mut since = None;
         while sh.inflight.load(Ordering::Acquire) > 0 {
             std::hint::spin_loop();
             spins += 1;
+            if spins.is_multiple_of(256) {
+                let t = *since.get_or_insert_with(Instant::now);
+                if t.elapsed() > SLOW {
+                    sh.slow.store(true, Ordering::Relaxed);
+                }
+            }
             if spins.is_multiple_of(1024) {
                 std::thread::yield_now();
             }
@@ -88,6 +109,12 @@ impl Drop for Withdraw<'_> {
 pub(crate) struct Team {
     shared: Arc<Shared>,
     helper: Option<JoinHandle<()>>,
+    /// Working alone until then (see [`SLOW`]), and the last pause.
+    paused_until: Cell<Option<Instant>>,
+    pause: Cell<Duration>,
+    last_pause_end: Cell<Option<Instant>>,
+    /// Start of the current window: wall clock and this thread's CPU time.
+    window: Cell<Option<(Instant, f64)>>,
 }
 
 impl Team {
@@ -111,6 +138,7 @@ impl Team {
             posted: AtomicU64::new(0),
             inflight: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
+            slow: AtomicBool::new(false),
             quit: AtomicBool::new(false),
         });
         let s = Arc::clone(&shared);
@@ -121,12 +149,39 @@ impl Team {
         Some(Team {
             shared,
             helper: Some(helper),
+            paused_until: Cell::new(None),
+            pause: Cell::new(Duration::ZERO),
+            last_pause_end: Cell::new(None),
+            window: Cell::new(None),
         })
     }
 
     /// Runs `f(0), …, f(chunks − 1)`, shared between this thread and the
     /// helper. The calls must not depend on each other's effects.
     pub fn run(&self, chunks: usize, f: &(dyn Fn(usize) + Sync)) {
+        let now = Instant::now();
+        if let Some(t) = self.paused_until.get() {
+            if now < t {
+                (0..chunks).for_each(f);
+                return;
+            }
+            self.paused_until.set(None);
+            self.window.set(None);
+        }
+        match self.window.get() {
+            None => self.window.set(thread_cpu_ms().map(|c| (now, c))),
+            Some((t0, c0)) if now - t0 > WINDOW => {
+                let c = thread_cpu_ms();
+                let wall = (now - t0).as_secs_f64() * 1e3;
+                if c.is_some_and(|c| c - c0 < MIN_SHARE * wall) {
+                    self.pause(now);
+                    (0..chunks).for_each(f);
+                    return;
+                }
+                self.window.set(c.map(|c| (now, c)));
+            }
+            Some(_) => {}
+        }
         let sh = &*self.shared;
         // SAFETY: only the lifetime is erased; `Withdraw` withdraws the job
         // and waits for the helper's chunks before this function returns or
@@ -158,6 +213,26 @@ impl Team {
             !sh.panicked.load(Ordering::Acquire),
             "the simplex helper thread panicked"
         );
+        if sh.slow.swap(false, Ordering::Relaxed) {
+            self.pause(Instant::now());
+        }
+    }
+
+    /// Works alone for a while (see [`SLOW`]).
+    fn pause(&self, now: Instant) {
+        // Doubled when the previous pause ended less than a second ago.
+        let recent = self
+            .last_pause_end
+            .get()
+            .is_some_and(|e| now < e + PAUSE_MAX);
+        let pause = if recent {
+            (self.pause.get() * 2).min(PAUSE_MAX)
+        } else {
+            PAUSE_MIN
+        };
+        self.pause.set(pause);
+        self.paused_until.set(Some(now + pause));
+        self.last_pause_end.set(Some(now + pause));
     }
 }
 
@@ -172,6 +247,16 @@ impl Drop for Team {
             let _ = h.join();
         }
     }
+}
+
+/// The CPU time of the calling thread in milliseconds, where the system
+/// tells (Linux: `se.sum_exec_runtime` of `/proc/thread-self/sched`).
+fn thread_cpu_ms() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("se.sum_exec_runtime"))?;
+    line.split(':').nth(1)?.trim().parse().ok()
 }
 
 fn helper(sh: &Shared) {
