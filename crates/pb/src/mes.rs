@@ -1821,6 +1821,20 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         }
     }
     let mut chosen_k: Vec<usize> = Vec::new();
+    run_rounds(&mut ev, &mut heap, &mut fresh, &mut chosen_k);
+    finish_run(ev, endowment, chosen_k)
+}
+
+/// The rounds of an MES run from the evaluation's state: `heap` holds a lower bound of the
+/// price of every remaining project that may be affordable, `fresh` the prices computed
+/// since the last payment (only before the first), `chosen_k` the projects paid so far.
+fn run_rounds(
+    ev: &mut Eval,
+    heap: &mut BinaryHeap<Reverse<Cand>>,
+    fresh: &mut [Option<Price>],
+    chosen_k: &mut Vec<usize>,
+) {
+    let inst = ev.inst;
     let mut losers: Vec<Cand> = Vec::new();
     loop {
         // best: (project, price) among examined candidates.
@@ -1844,7 +1858,7 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
                 None => best = Some((k, p)),
                 Some((bk, mut bp)) => {
                     let brank = inst.rank[bk];
-                    let o = cmp_price(&mut ev, (k, &mut p), brank, &mut bp, bk);
+                    let o = cmp_price(ev, (k, &mut p), brank, &mut bp, bk);
                     let (win, lose) = if o == Ordering::Less {
                         ((k, p), (bk, bp))
                     } else {
@@ -1874,6 +1888,10 @@ pub fn mes_run_with(inst: &MesInstance, endowment: &BigRational, bufs: Buffers) 
         ev.pay(k, &p);
         chosen_k.push(k);
     }
+}
+
+/// The run of a finished evaluation.
+fn finish_run(mut ev: Eval, endowment: &BigRational, chosen_k: Vec<usize>) -> MesRun {
     // The exact prices, moved (not cloned) out of the evaluation.
     let chosen: Vec<(usize, BigRational)> = chosen_k.into_iter().zip(ev.prices.drain(..)).collect();
     let exact_calls = ev.exact_calls;
@@ -1903,12 +1921,42 @@ pub fn certify_same_run_with(
     bufs: &mut Buffers,
 ) -> bool {
     let mut ev = Eval::new(inst, e_b, std::mem::take(bufs));
-    let ok = certify_in(&mut ev, inst, base);
+    let ok = certify_in(&mut ev, inst, base).is_none();
     *bufs = ev.into_buffers();
     ok
 }
 
-fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
+/// [`certify_same_run_with`], and when the certificate fails, the MES run at `e_b`: the
+/// forced replay is a prefix of that run up to where the certificate failed (every round
+/// before was won by the same project at `e_b`), so the run is finished from there rather
+/// than evaluated again. `None` when certified (the arrays go back to `bufs`), else
+/// `Some(run)` (the arrays go to the run).
+pub fn certify_or_run(
+    inst: &MesInstance,
+    base: &MesRun,
+    e_b: &BigRational,
+    bufs: &mut Buffers,
+) -> Option<MesRun> {
+    let mut ev = Eval::new(inst, e_b, std::mem::take(bufs));
+    match certify_in(&mut ev, inst, base) {
+        None => {
+            *bufs = ev.into_buffers();
+            None
+        }
+        Some((mut heap, mut chosen_k)) => {
+            let mut fresh: Vec<Option<Price>> = vec![None; inst.cost.len()];
+            run_rounds(&mut ev, &mut heap, &mut fresh, &mut chosen_k);
+            Some(finish_run(ev, e_b, chosen_k))
+        }
+    }
+}
+
+/// The forced replay of `base` at the evaluation's endowment: `None` if it certifies `base`;
+/// otherwise the state where it failed, from which the MES run at that endowment continues:
+/// a heap of lower bounds of the remaining projects' prices and the projects paid so far.
+type Continuation = (BinaryHeap<Reverse<Cand>>, Vec<usize>);
+
+fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> Option<Continuation> {
     let m = inst.cost.len();
     let mut done = vec![false; m];
     let mut heap: BinaryHeap<Reverse<Cand>> = (0..m)
@@ -1921,6 +1969,12 @@ fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
             })
         })
         .collect();
+    let mut chosen_k: Vec<usize> = Vec::new();
+    // The state of a failed certificate: the heap without the projects paid so far.
+    let fail = |mut heap: BinaryHeap<Reverse<Cand>>, done: &[bool], chosen_k: Vec<usize>| {
+        heap.retain(|c| !done[c.0.project]);
+        Some((heap, chosen_k))
+    };
     for (j, rho_a) in &base.chosen {
         let j = *j;
         done[j] = true;
@@ -1948,7 +2002,24 @@ fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
             };
             let o = cmp_price_bar(ev, (k, &mut p), bar_rank, &bar);
             if o != Ordering::Greater {
-                return false;
+                // Round `s` may differ at e_b: the run continues from before it, with `j`
+                // and the projects examined back in the heap (their prices as bounds).
+                done[j] = false;
+                heap.push(Reverse(Cand {
+                    lb: p.f - p.err,
+                    rank: top.rank,
+                    project: k,
+                }));
+                heap.extend(pushback.into_iter().map(Reverse));
+                // `j` back unless its entry is still there (one entry per project).
+                if !heap.iter().any(|c| c.0.project == j) {
+                    heap.push(Reverse(Cand {
+                        lb: f64::NEG_INFINITY,
+                        rank: bar_rank,
+                        project: j,
+                    }));
+                }
+                return fail(heap, &done, chosen_k);
             }
             pushback.push(Cand {
                 lb: p.f - p.err,
@@ -1960,17 +2031,26 @@ fn certify_in(ev: &mut Eval, inst: &MesInstance, base: &MesRun) -> bool {
             heap.push(Reverse(c));
         }
         let Some(mut pj) = ev.price(j) else {
-            return false;
+            // Not expected (j's supporters have more money at e_b); the run continues
+            // without it.
+            return fail(heap, &done, chosen_k);
         };
         ev.ensure_exact(j, &mut pj);
         ev.pay(j, &pj);
+        chosen_k.push(j);
     }
     while let Some(Reverse(top)) = heap.pop() {
         if !done[top.project] && ev.price(top.project).is_some() {
-            return false;
+            // Something more is affordable after the same rounds: the run goes on.
+            heap.push(Reverse(Cand {
+                lb: f64::NEG_INFINITY,
+                rank: top.rank,
+                project: top.project,
+            }));
+            return fail(heap, &done, chosen_k);
         }
     }
-    true
+    None
 }
 
 #[cfg(test)]
@@ -2142,6 +2222,74 @@ mod tests {
         assert!(most_groups >= RENUMBER_MIN_GROUPS, "{most_groups} groups");
         let many: Vec<Vec<usize>> = vec![vec![96]];
         assert!(MesInstance::from_cost_sets(vec![1; 97], (0..97).collect(), many).is_none());
+    }
+
+    #[test]
+    fn failed_certificates_finish_into_the_run() {
+        // Random elections and endowment pairs: a certificate that fails gives the MES run at
+        // the higher endowment (same projects, exact prices and payments as a fresh run); one
+        // that holds means the fresh run makes the same choices.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut failed, mut held) = (0, 0);
+        for case in 0..60 {
+            let m = 4 + (next() % 9) as usize;
+            let cost: Vec<Money> = (0..m).map(|_| 20 + next() % 300).collect();
+            let rank: Vec<usize> = (0..m).collect();
+            let points = case % 3 == 2;
+            let ballots: Vec<Vec<(usize, u64)>> = (0..(20 + next() % 60))
+                .map(|_| {
+                    let mask = next();
+                    (0..m)
+                        .filter(|p| mask >> (3 * p) & 3 == 0)
+                        .map(|p| (p, if points { 1 + next() % 4 } else { cost[p] }))
+                        .collect()
+                })
+                .collect();
+            let inst = MesInstance::from_utilities(cost.clone(), rank, ballots);
+            let total: u64 = cost.iter().sum();
+            let e_a = BigRational::new(
+                BigInt::from(total / 4 + next() % (total / 2 + 1)),
+                BigInt::from(inst.n.max(1)),
+            );
+            let base = mes_run(&inst, &e_a);
+            for d in [1u64, 2, 5, 17, 60] {
+                let e_b = &e_a + BigRational::new(BigInt::from(d), BigInt::from(3));
+                let fresh = mes_run(&inst, &e_b);
+                let mut bufs = Buffers::default();
+                match certify_or_run(&inst, &base, &e_b, &mut bufs) {
+                    None => {
+                        held += 1;
+                        let a: Vec<usize> = base.chosen.iter().map(|c| c.0).collect();
+                        let b: Vec<usize> = fresh.chosen.iter().map(|c| c.0).collect();
+                        assert_eq!(a, b, "case {case}, +{d}/3");
+                    }
+                    Some(run) => {
+                        failed += 1;
+                        assert_eq!(run.chosen.len(), fresh.chosen.len(), "case {case}");
+                        for (p, q) in run.chosen.iter().zip(&fresh.chosen) {
+                            assert_eq!(p.0, q.0, "case {case}, +{d}/3");
+                            assert_eq!(p.1, q.1, "exact prices (by value)");
+                        }
+                        for g in 0..inst.groups() {
+                            assert_eq!(
+                                run.group_payments(&inst, g),
+                                fresh.group_payments(&inst, g)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            failed > 20 && held > 20,
+            "both outcomes exercised ({failed} failed, {held} held)"
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@
 //! can only fall and `ρ_s` can only fall as `E` grows (`ρ_k(E) ≥ ρ_k(E_b)`,
 //! `ρ_s(E) ≤ ρ_s(E_a)`). The certified stretch is found by galloping and bisection on the
 //! integer steps; MES is re-run only where the certificate fails, i.e. around the endowments
-//! where the outcome really changes. A certification is only tried after a plain step that
+//! where the outcome really changes. A failed certificate is not wasted: up to the round where
+//! it failed, each forced choice was the MES choice at `E_b` as well (`ρ_{j_s}(E_b) ≤ ρ_s(E_a)`
+//! and every other project is above), so the forced evaluation is finished into the MES run at
+//! `E_b`, which is the run the next plain step needs. A certification is only tried after a plain step that
 //! left the run's sequence of choices unchanged, and backs off (after 1, 2, 4, ... plain
 //! steps) while it saves fewer runs than it costs: on the real data the run changes at almost
 //! every step (Warszawa 2026: 184 steps, 185 runs), where a certification is a wasted
@@ -43,7 +46,7 @@
 //! returned is the one at the last step that fits (not the first step of its certified
 //! stretch), so its payments do not depend on how the stretch was found.
 
-use crate::mes::{Buffers, MesInstance, MesRun, certify_same_run_with, mes_run, mes_run_with};
+use crate::mes::{Buffers, MesInstance, MesRun, certify_or_run, mes_run, mes_run_with};
 use crate::model::{Election, Money, VoteType};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -276,7 +279,7 @@ pub fn mes_instance(e: &Election, tb: &TieBreak) -> MesInstance {
 /// Statistics of an Add1 completion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Add1Stats {
-    /// Number of full MES runs.
+    /// Number of full MES runs (not counting the runs finished from failed certifications).
     pub runs: usize,
     /// Number of forced evaluations used to certify stretches of endowments.
     pub certifications: usize,
@@ -373,25 +376,36 @@ fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesR
         let certify_now = wait == 0 && stable;
         wait = wait.saturating_sub(1);
         let certs_before = stats.certifications;
+        // A failed certification finishes its forced evaluation into the MES run at its
+        // endowment: the run at `hi` (the least failing step), which is the next plain step.
+        let mut failed_run: Option<MesRun> = None;
         while ok < t_max && certify_now {
             let probe = (t + step).min(t_max);
             stats.certifications += 1;
-            if certify_same_run_with(inst, &best, &at(probe), &mut spare) {
-                ok = probe;
-                step = step.saturating_mul(2);
-            } else {
-                bad = Some(probe);
-                break;
+            match certify_or_run(inst, &best, &at(probe), &mut spare) {
+                None => {
+                    ok = probe;
+                    step = step.saturating_mul(2);
+                }
+                Some(run) => {
+                    bad = Some(probe);
+                    failed_run = Some(run);
+                    break;
+                }
             }
         }
         if let Some(mut hi) = bad {
             while hi - ok > 1 {
                 let mid = ok + (hi - ok) / 2;
                 stats.certifications += 1;
-                if certify_same_run_with(inst, &best, &at(mid), &mut spare) {
-                    ok = mid;
-                } else {
-                    hi = mid;
+                match certify_or_run(inst, &best, &at(mid), &mut spare) {
+                    None => ok = mid,
+                    Some(run) => {
+                        hi = mid;
+                        if let Some(old) = failed_run.replace(run) {
+                            spare = old.into_buffers();
+                        }
+                    }
                 }
             }
         }
@@ -412,14 +426,22 @@ fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesR
         }
         let next = ok + 1;
         // The next two steps are both needed (unless the first is over budget: one wasted
-        // evaluation at the end): with a worker thread, evaluate them at once.
-        let pair = helper.filter(|_| next < t_max);
+        // evaluation at the end): with a worker thread, evaluate them at once. A failed
+        // certification has already given the run at `next`.
+        let pair = helper.filter(|_| next < t_max && failed_run.is_none());
         if let Some(h) = pair {
             h.post(at(next + 1), std::mem::take(&mut spare2));
         }
-        let run = mes_run_with(inst, &at(next), std::mem::take(&mut spare));
+        let run = match failed_run.take() {
+            Some(run) => run,
+            None => {
+                stats.runs += 1;
+                mes_run_with(inst, &at(next), std::mem::take(&mut spare))
+            }
+        };
+        debug_assert_eq!(run.endowment, at(next));
         let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
-        stats.runs += 1 + usize::from(pair.is_some());
+        stats.runs += usize::from(pair.is_some());
         if run.total_cost(inst) > e.budget {
             stats.over_budget_at = Some(next);
             spare = run.into_buffers();
