@@ -451,14 +451,19 @@ impl Lp {
             // Devex pricing: largest d_j² / w_j among improving columns.
             let mut enter = None;
             let mut best = 0.0;
-            for j in 0..self.cols.len() {
-                let d = self.d[j];
-                if d > OPT_TOL && self.pos[j] == usize::MAX {
+            let n = self.cols.len();
+            for (j, ((&d, &p), &w)) in self.d[..n]
+                .iter()
+                .zip(&self.pos[..n])
+                .zip(&self.devex[..n])
+                .enumerate()
+            {
+                if d > OPT_TOL && p == usize::MAX {
                     if bland {
                         enter = Some(j);
                         break;
                     }
-                    let score = d * d / self.devex[j];
+                    let score = d * d / w;
                     if score > best {
                         enter = Some(j);
                         best = score;
@@ -485,9 +490,9 @@ impl Lp {
             }
             // Harris ratio test.
             let mut tmax = f64::INFINITY;
-            for i in 0..m {
-                if u[i] > PIVOT_TOL {
-                    tmax = tmax.min((self.xb[i] + FEAS_TOL) / u[i]);
+            for (&ui, &xi) in u.iter().zip(&self.xb[..m]) {
+                if ui > PIVOT_TOL {
+                    tmax = tmax.min((xi + FEAS_TOL) / ui);
                 }
             }
             if tmax == f64::INFINITY {
@@ -495,16 +500,16 @@ impl Lp {
             }
             let mut leave = None;
             let mut best_u = 0.0;
-            for i in 0..m {
-                if u[i] > PIVOT_TOL && self.xb[i] / u[i] <= tmax {
+            for (i, (&ui, &xi)) in u.iter().zip(&self.xb[..m]).enumerate() {
+                if ui > PIVOT_TOL && xi / ui <= tmax {
                     let better = if bland {
                         leave.is_none_or(|l: usize| self.basis[i] < self.basis[l])
                     } else {
-                        u[i] > best_u
+                        ui > best_u
                     };
                     if better {
                         leave = Some(i);
-                        best_u = u[i];
+                        best_u = ui;
                     }
                 }
             }

@@ -6,7 +6,9 @@
 //! the same, bit for bit, whichever thread ran which chunk and however many
 //! the helper got: a loaded machine only changes the speed. The helper spins
 //! for a short while after each job (the simplex posts one every few
-//! microseconds) and then sleeps until the next one.
+//! microseconds) and then sleeps until the next one. When the two threads do
+//! not seem to have a CPU each (see [`SLOW`]), the calling thread works
+//! alone for a while. `SORTITION_THREADS=1` turns the helper off.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
