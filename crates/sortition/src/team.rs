@@ -117,6 +117,9 @@ pub(crate) struct Team {
     last_pause_end: Cell<Option<Instant>>,
     /// Start of the current window: wall clock and this thread's CPU time.
     window: Cell<Option<(Instant, f64)>>,
+    /// Whether the system tells this thread's CPU time (see
+    /// [`thread_cpu_ms`]); false after the first failure.
+    cpu_clock: Cell<bool>,
 }
 
 impl Team {
@@ -155,6 +158,7 @@ impl Team {
             pause: Cell::new(Duration::ZERO),
             last_pause_end: Cell::new(None),
             window: Cell::new(None),
+            cpu_clock: Cell::new(true),
         })
     }
 
@@ -171,9 +175,15 @@ impl Team {
             self.window.set(None);
         }
         match self.window.get() {
-            None => self.window.set(thread_cpu_ms().map(|c| (now, c))),
+            None if self.cpu_clock.get() => {
+                let c = thread_cpu_ms();
+                self.cpu_clock.set(c.is_some());
+                self.window.set(c.map(|c| (now, c)));
+            }
+            None => {}
             Some((t0, c0)) if now - t0 > WINDOW => {
                 let c = thread_cpu_ms();
+                self.cpu_clock.set(c.is_some());
                 let wall = (now - t0).as_secs_f64() * 1e3;
                 if c.is_some_and(|c| c - c0 < MIN_SHARE * wall) {
                     self.pause(now);
