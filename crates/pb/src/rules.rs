@@ -440,13 +440,17 @@ fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesR
             }
         };
         debug_assert_eq!(run.endowment, at(next));
-        let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
-        stats.runs += usize::from(pair.is_some());
         if run.total_cost(inst) > e.budget {
+            // The second step is not needed: withdrawn if the worker has not started it.
+            if let Some(h) = pair {
+                h.withdraw();
+            }
             stats.over_budget_at = Some(next);
             spare = run.into_buffers();
             break;
         }
+        let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
+        stats.runs += usize::from(pair.is_some());
         stable = same_choices(&best, &run);
         spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
@@ -513,6 +517,15 @@ impl Helper {
     fn post(&self, endowment: BigRational, bufs: Buffers) {
         *self.lock() = Slot::Posted(endowment, bufs);
         self.posted.notify_one();
+    }
+
+    /// Drops the posted job if the worker has not started it (a started one finishes; its
+    /// run is not collected, and the worker stops when told to quit).
+    fn withdraw(&self) {
+        let mut slot = self.lock();
+        if matches!(*slot, Slot::Posted(..)) {
+            *slot = Slot::Idle;
+        }
     }
 
     /// The run of the posted job (at `endowment`), evaluated here if the worker has not
