@@ -440,13 +440,17 @@ fn add1_with(e: &Election, inst: &MesInstance, helper: Option<&Helper>) -> (MesR
             }
         };
         debug_assert_eq!(run.endowment, at(next));
-        let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
-        stats.runs += usize::from(pair.is_some());
         if run.total_cost(inst) > e.budget {
+            // The second step is not needed: withdrawn if the worker has not started it.
+            if let Some(h) = pair {
+                h.withdraw();
+            }
             stats.over_budget_at = Some(next);
             spare = run.into_buffers();
             break;
         }
+        let run2 = pair.map(|h| h.collect(inst, &at(next + 1)));
+        stats.runs += usize::from(pair.is_some());
         stable = same_choices(&best, &run);
         spare = std::mem::replace(&mut best, run).into_buffers();
         t = next;
@@ -515,6 +519,15 @@ impl Helper {
         self.posted.notify_one();
     }
 
+    /// Drops the posted job if the worker has not started it (a started one finishes; its
+    /// run is not collected, and the worker stops when told to quit).
+    fn withdraw(&self) {
+        let mut slot = self.lock();
+        if matches!(*slot, Slot::Posted(..)) {
+            *slot = Slot::Idle;
+        }
+    }
+
     /// The run of the posted job (at `endowment`), evaluated here if the worker has not
     /// started it.
     fn collect(&self, inst: &MesInstance, endowment: &BigRational) -> MesRun {
@@ -550,6 +563,10 @@ impl Helper {
                     }))
                     .ok();
                     slot = self.lock();
+                    if matches!(*slot, Slot::Quit) {
+                        // The loop ended meanwhile (a panic on its side): nobody collects.
+                        return;
+                    }
                     *slot = Slot::Done(run);
                     self.done.notify_one();
                 }
@@ -779,6 +796,46 @@ mod tests {
         let got: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
         assert_eq!(got, naive_add1(&e, &inst));
         assert!(run.total_cost(&inst) <= e.budget);
+    }
+
+    #[test]
+    fn worker_stops_when_the_loop_ends_during_a_job() {
+        // The loop ends (a panic, say) while the worker runs a job: the scope must still end
+        // (the worker sees the quit request when it finishes the job instead of waiting to be
+        // collected).
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let costs: Vec<Money> = (0..40).map(|i| 50 + 7 * i).collect();
+        let ballots: Vec<Vec<usize>> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (0..40).filter(|p| x >> p & 1 == 1).collect()
+            })
+            .collect();
+        let refs: Vec<&[usize]> = ballots.iter().map(|b| b.as_slice()).collect();
+        let e = approval(3000, &costs, &refs);
+        let inst = mes_instance(&e, &TieBreak::default());
+        // In a thread of its own, so that a hang fails the test instead of stalling it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let helper = Helper::default();
+            std::thread::scope(|s| {
+                let quit = QuitOnDrop(&helper);
+                s.spawn(|| helper.work(&inst));
+                // A run of 40 rounds over 20,000 groups: milliseconds.
+                helper.post(BigRational::from_integer(1.into()), Buffers::default());
+                while matches!(*helper.lock(), Slot::Posted(..)) {
+                    std::thread::yield_now();
+                }
+                drop(quit);
+            });
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_secs(60)).is_ok(),
+            "the worker did not stop"
+        );
     }
 
     #[test]
