@@ -649,6 +649,40 @@ impl Lp {
         Err(err("pivot limit reached"))
     }
 
+    /// The basic solution of the basis that equals this LP's except that
+    /// position `p` holds the column `col` (`None`: the same basis), for the
+    /// right-hand side `b`, computed from the current basis inverse (`O(m²)`,
+    /// no refactorisation). Also returns the pivot element `(B⁻¹col)_p`
+    /// (1 without a replacement), whose size tells whether the new basis is
+    /// singular.
+    pub fn basic_solution_with(
+        &mut self,
+        p: Option<(usize, &Column)>,
+        b: &[f64],
+    ) -> (Vec<f64>, f64) {
+        let m = self.m;
+        self.flush_all();
+        let mut x = vec![0.0; m];
+        for (c, &bc) in b.iter().enumerate() {
+            if bc != 0.0 {
+                add_scaled(&mut x, &self.binv[c * m..(c + 1) * m], bc);
+            }
+        }
+        let Some((p, col)) = p else {
+            return (x, 1.0);
+        };
+        let mut w = vec![0.0; m];
+        for &(r, v) in col {
+            add_scaled(&mut w, &self.binv[r * m..(r + 1) * m], v);
+        }
+        let xp = x[p] / w[p];
+        for i in 0..m {
+            x[i] -= w[i] * xp;
+        }
+        x[p] = xp;
+        (x, w[p])
+    }
+
     /// Number of columns.
     pub fn n_cols(&self) -> usize {
         self.cols.len()
