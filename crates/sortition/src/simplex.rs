@@ -405,10 +405,29 @@ impl Lp {
                 }
             }
         }
+        // Grouped by destination (a stable sort keeps each destination's
+        // terms in their order), each sum is taken in a register: the
+        // sources are positions in `others` and never a destination, so
+        // every element gets the same products added in the same order.
+        terms.sort_by_key(|t| t.1);
+        let (src, f): (Vec<usize>, Vec<f64>) = terms.iter().map(|t| (t.0, t.2)).unzip();
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for i in 1..=terms.len() {
+            if i == terms.len() || terms[i].1 != terms[start].1 {
+                groups.push((terms[start].1, start, i));
+                start = i;
+            }
+        }
         for &rn in &rows_n {
             let col = &mut self.binv[rn * m..(rn + 1) * m];
-            for &(src, dst, f) in &terms {
-                col[dst] += f * col[src];
+            for &(dst, a, b) in &groups {
+                let mut acc = col[dst];
+                for (&s, &f) in src[a..b].iter().zip(&f[a..b]) {
+                    // SAFETY: `s` is a basis position, below `m = col.len()`.
+                    acc += f * unsafe { *col.get_unchecked(s) };
+                }
+                col[dst] = acc;
             }
         }
         self.xb = vec![0.0; m];
