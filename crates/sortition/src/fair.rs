@@ -133,6 +133,14 @@ const PRUNE_AT: usize = 3;
 const MAX_HEURISTIC_STREAK: usize = 5;
 /// Relative gap of the first integer program of a pricing round.
 const EXACT_GAP: f64 = 1e-3;
+/// A warm-start basis whose pivot element (from the previous stage's basis
+/// inverse) is below this is singular: those seen are below 1e-11, the
+/// others above 1e-3.
+const SINGULAR_PIVOT: f64 = 1e-10;
+/// A warm-start basis with a basic value below minus this is infeasible
+/// (`Lp::new` rejects values below −1e-7; those seen are above −1e-9 or
+/// below −1e-2).
+const INFEASIBLE_X: f64 = 1e-6;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
 const FIX_SLACK: f64 = 0.0;
@@ -185,6 +193,8 @@ pub(crate) struct Engine<'s> {
     mixes: Vec<Vec<(usize, f64)>>,
     /// The optimal basis of the previous stage, to start the next one from.
     last_basis: Option<Vec<Key>>,
+    /// The previous stage's final LP, to test warm-start bases cheaply.
+    last_lp: Option<Lp>,
     /// Heuristic pricing (local search, extra panels per round). Without it
     /// every round adds the one panel of the exact integer program: slower,
     /// same result; the tests compare the two.
@@ -273,6 +283,7 @@ impl<'s> Engine<'s> {
             active,
             mixes: Vec::new(),
             last_basis: None,
+            last_lp: None,
             heuristics: true,
         }))
     }
@@ -402,6 +413,25 @@ impl<'s> Engine<'s> {
                 }
             }
         }
+        // A candidate differs from the previous stage's final basis in the
+        // column at the position of `z` only, so whether it is singular or
+        // infeasible can be read off that LP's basis inverse (`O(m²)`):
+        // the clear failures are skipped without the refactorisation that
+        // `Lp::new` would spend on them (the others are tried as before).
+        let mut old_lp = self.last_lp.take();
+        let zpos = self
+            .last_basis
+            .as_ref()
+            .and_then(|bk| bk.iter().position(|&k| k == Key::Z));
+        candidates.retain(|basis| {
+            let Some(old) = old_lp.as_mut() else {
+                return true;
+            };
+            let (x, pivot) = old.basic_solution_with(zpos.map(|zp| (zp, &cols[basis[zp]])), &b);
+            pivot.abs() >= SINGULAR_PIVOT && x.iter().all(|&x| x >= -INFEASIBLE_X)
+        });
+        // Its helper thread is not needed any more.
+        drop(old_lp);
         let mut lp = None;
         for basis in candidates {
             if let Ok(l) = Lp::new(b.clone(), cols.clone(), cost.clone(), basis) {
@@ -593,6 +623,7 @@ impl<'s> Engine<'s> {
                     }
                 }
                 self.last_basis = Some(lp.basis().iter().map(|&c| keys[c]).collect());
+                self.last_lp = Some(lp);
                 return Ok(StageSolution {
                     z,
                     y: price,

@@ -405,10 +405,29 @@ impl Lp {
                 }
             }
         }
+        // Grouped by destination (a stable sort keeps each destination's
+        // terms in their order), each sum is taken in a register: the
+        // sources are positions in `others` and never a destination, so
+        // every element gets the same products added in the same order.
+        terms.sort_by_key(|t| t.1);
+        let (src, f): (Vec<usize>, Vec<f64>) = terms.iter().map(|t| (t.0, t.2)).unzip();
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for i in 1..=terms.len() {
+            if i == terms.len() || terms[i].1 != terms[start].1 {
+                groups.push((terms[start].1, start, i));
+                start = i;
+            }
+        }
         for &rn in &rows_n {
             let col = &mut self.binv[rn * m..(rn + 1) * m];
-            for &(src, dst, f) in &terms {
-                col[dst] += f * col[src];
+            for &(dst, a, b) in &groups {
+                let mut acc = col[dst];
+                for (&s, &f) in src[a..b].iter().zip(&f[a..b]) {
+                    // SAFETY: `s` is a basis position, below `m = col.len()`.
+                    acc += f * unsafe { *col.get_unchecked(s) };
+                }
+                col[dst] = acc;
             }
         }
         self.xb = vec![0.0; m];
@@ -647,6 +666,40 @@ impl Lp {
             }
         }
         Err(err("pivot limit reached"))
+    }
+
+    /// The basic solution of the basis that equals this LP's except that
+    /// position `p` holds the column `col` (`None`: the same basis), for the
+    /// right-hand side `b`, computed from the current basis inverse (`O(m²)`,
+    /// no refactorisation). Also returns the pivot element `(B⁻¹col)_p`
+    /// (1 without a replacement), whose size tells whether the new basis is
+    /// singular.
+    pub fn basic_solution_with(
+        &mut self,
+        p: Option<(usize, &Column)>,
+        b: &[f64],
+    ) -> (Vec<f64>, f64) {
+        let m = self.m;
+        self.flush_all();
+        let mut x = vec![0.0; m];
+        for (c, &bc) in b.iter().enumerate() {
+            if bc != 0.0 {
+                add_scaled(&mut x, &self.binv[c * m..(c + 1) * m], bc);
+            }
+        }
+        let Some((p, col)) = p else {
+            return (x, 1.0);
+        };
+        let mut w = vec![0.0; m];
+        for &(r, v) in col {
+            add_scaled(&mut w, &self.binv[r * m..(r + 1) * m], v);
+        }
+        let xp = x[p] / w[p];
+        for i in 0..m {
+            x[i] -= w[i] * xp;
+        }
+        x[p] = xp;
+        (x, w[p])
     }
 
     /// Number of columns.
