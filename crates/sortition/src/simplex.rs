@@ -546,16 +546,31 @@ impl Lp {
             for (j, &rj) in self.pend_r.iter().enumerate() {
                 ur[j] = (self.pend_u[j * m + r], rj == r);
             }
-            let rho: Vec<f64> = (0..m)
-                .map(|c| {
-                    let mut e = self.binv[c * m + r];
-                    let xs = &self.pend_x[c * LAZY..c * LAZY + np];
-                    for j in self.applied[c]..np {
-                        let x = xs[j];
-                        if ur[j].1 {
-                            e = x;
-                        } else if x != 0.0 {
-                            e -= ur[j].0 * x;
+            // Without a pending pivot on row r (the usual case) only the
+            // differences remain.
+            let at_r = ur[..np].iter().any(|u| u.1);
+            let (binv, applied) = (&self.binv, &self.applied);
+            let rho: Vec<f64> = self
+                .pend_x
+                .chunks_exact(LAZY)
+                .zip(applied)
+                .enumerate()
+                .map(|(c, (xs, &a))| {
+                    let mut e = binv[c * m + r];
+                    let pending = xs[a..np].iter().zip(&ur[a..np]);
+                    if at_r {
+                        for (&x, &(uj, here)) in pending {
+                            if here {
+                                e = x;
+                            } else if x != 0.0 {
+                                e -= uj * x;
+                            }
+                        }
+                    } else {
+                        for (&x, &(uj, _)) in pending {
+                            if x != 0.0 {
+                                e -= uj * x;
+                            }
                         }
                     }
                     e
