@@ -237,13 +237,15 @@ impl PanelSpace {
                     // ones the quotas allow, by words of 64 positions: not in
                     // a full row that `a` is not in, in every row at its
                     // minimum that `a` is in.
-                    let cut = ow.partition_point(|&x| x - wa > floor);
+                    // The gains fall along `ow`: the scan ends at the first
+                    // position whose gain is at most `floor` (checked per
+                    // word and per candidate instead of a binary search).
                     let low_a = ma & low;
-                    'words: for wi in 0..cut.div_ceil(64) {
-                        let mut bits = avail[wi];
-                        if (wi + 1) * 64 > cut {
-                            bits &= (1u64 << (cut - wi * 64)) - 1;
+                    'words: for wi in 0..words {
+                        if ow[wi * 64] - wa <= floor {
+                            break;
                         }
+                        let mut bits = avail[wi];
                         for (c, &ra_c) in ra.iter().enumerate() {
                             let own = rbits[ra_c * words + wi];
                             bits &= !(fullc[c * words + wi] & !own);
@@ -254,6 +256,9 @@ impl PanelSpace {
                         while bits != 0 {
                             let i = wi * 64 + bits.trailing_zeros() as usize;
                             bits &= bits - 1;
+                            if ow[i] - wa <= floor {
+                                break 'words;
+                            }
                             let hb = ohh[i];
                             if hb == usize::MAX || hb == ha || hh[hb] == 0 {
                                 best = Some((ow[i] - wa, a, order[i]));
