@@ -126,11 +126,23 @@ impl Team {
     /// A team with a helper thread, or `None` on a single CPU or when the
     /// environment variable `SORTITION_THREADS` is `1`.
     pub fn new() -> Option<Team> {
+        #[cfg(test)]
+        match tests::FORCE.load(Ordering::Relaxed) {
+            tests::ALONE => return None,
+            tests::HELPER => return Team::spawn(),
+            _ => {}
+        }
         if std::env::var("SORTITION_THREADS").is_ok_and(|v| v.trim() == "1")
             || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
         {
             return None;
         }
+        Team::spawn()
+    }
+
+    /// A team with a helper thread, whatever the machine (`None` only if the
+    /// thread cannot be started).
+    fn spawn() -> Option<Team> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 generation: 0,
@@ -314,9 +326,20 @@ fn helper(sh: &Shared) {
 mod tests {
     use super::*;
 
+    use crate::generate::DutchPool;
+    use crate::{SelectOptions, select};
+    use std::sync::atomic::AtomicU8;
+
+    /// Tests only: whether [`Team::new`] follows the machine (0), gives no
+    /// helper ([`ALONE`]) or always one ([`HELPER`]). Other tests running
+    /// meanwhile may get either; their results are the same.
+    pub(super) static FORCE: AtomicU8 = AtomicU8::new(0);
+    pub(super) const ALONE: u8 = 1;
+    pub(super) const HELPER: u8 = 2;
+
     #[test]
     fn runs_every_chunk_once() {
-        let Some(team) = Team::new() else { return };
+        let team = Team::spawn().expect("helper thread");
         for round in 0..2000 {
             let n = 1 + round % 13;
             let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
@@ -325,5 +348,38 @@ mod tests {
             });
             assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
         }
+    }
+
+    /// The helper thread changes the speed, never the result: a LEXIMIN
+    /// selection on a pool with more rows than `PAR_MIN_ROWS` gives the same
+    /// probabilities, bit for bit, and the same panels with and without it.
+    #[test]
+    fn same_selection_with_and_without_helper() {
+        let inst = DutchPool {
+            n: 200,
+            k: 20,
+            areas: 4,
+            categories: 5,
+            seed: 1,
+        }
+        .generate();
+        let run = |mode| {
+            FORCE.store(mode, Ordering::Relaxed);
+            let s = select(&inst, &SelectOptions::default(), &mut |_| {}, None).expect("selection");
+            FORCE.store(0, Ordering::Relaxed);
+            s
+        };
+        let alone = run(ALONE);
+        let helped = run(HELPER);
+        let bits = |s: &crate::Selection| -> Vec<u64> {
+            s.probabilities.iter().map(|p| p.to_bits()).collect()
+        };
+        assert_eq!(bits(&alone), bits(&helped));
+        assert_eq!(alone.distribution.len(), helped.distribution.len());
+        for ((pa, wa), (pb, wb)) in alone.distribution.iter().zip(&helped.distribution) {
+            assert_eq!(pa, pb);
+            assert_eq!(wa.to_bits(), wb.to_bits());
+        }
+        assert_eq!(alone.panel, helped.panel);
     }
 }
