@@ -100,3 +100,14 @@ pub fn run(e: &Election, rule: Rule, tb: &TieBreak) -> TallyResult {
         projects,
     }
 }
+
+/// The tests' source of random elections: xorshift64, deterministic from its seed.
+#[cfg(test)]
+pub(crate) fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}

@@ -1567,56 +1567,14 @@ impl<'a> Eval<'a> {
         self.x_for = None;
         let sup_ui = &inst.sup_ui[k];
         if known && let Some(u) = inst.uniform_u[k] {
-            // The same with one utility: one share, one utility index for every payer. The
-            // per-group arrays as slices of one length: one bounds check for the three.
-            let groups = self.b_f.len();
-            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
-            let pf_end = &mut self.pf_end[..groups];
-            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
-            let sup_f = &inst.supporters_f[k];
+            // One utility: one share and one utility index for every payer.
             let share = rho_f * u as f64;
             let ui = sup_ui.first().copied().unwrap_or(0);
-            for (&(g, _), &x) in sup_f.iter().zip(&in_x[..sup_f.len()]) {
-                let gi = g as usize;
-                let b = b_f[gi].0;
-                if b < 0.0 {
-                    continue; // exhausted
-                }
-                if x {
-                    b_f[gi].0 = -1.0;
-                    exhausted_at[gi] = round;
-                } else {
-                    let slot = pf_end[gi] as usize;
-                    pf[slot] = (round, ui);
-                    pf_end[gi] += 1;
-                    b_f[gi].0 = (b - share).max(0.0);
-                }
-            }
+            self.pay_known(k, round, |_, _| (share, ui));
         } else if known {
-            // No decisions to take: locals for the arrays keep the loop in registers.
-            let groups = self.b_f.len();
-            let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
-            let pf_end = &mut self.pf_end[..groups];
-            let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
             // The utilities as f64 from `supporters_f` (a u64 → f64 conversion is several
             // instructions).
-            let sup_f = &inst.supporters_f[k];
-            for ((&(g, uf), &ui), &x) in sup_f.iter().zip(sup_ui).zip(&in_x[..sup_f.len()]) {
-                let gi = g as usize;
-                let b = b_f[gi].0;
-                if b < 0.0 {
-                    continue; // exhausted
-                }
-                if x {
-                    b_f[gi].0 = -1.0;
-                    exhausted_at[gi] = round;
-                } else {
-                    let slot = pf_end[gi] as usize;
-                    pf[slot] = (round, ui);
-                    pf_end[gi] += 1;
-                    b_f[gi].0 = (b - rho_f * uf).max(0.0);
-                }
-            }
+            self.pay_known(k, round, |i, uf| (rho_f * uf, sup_ui[i]));
         } else {
             for (i, &(g, u)) in inst.supporters[k].iter().enumerate() {
                 let gi = g as usize;
@@ -1645,6 +1603,37 @@ impl<'a> Eval<'a> {
             }
         }
         self.push_price(n, *d);
+    }
+
+    /// [`Eval::pay`] where the exact split is known (`in_x`: who pays all they have): no
+    /// decisions to take. `share_ui(i, u)` gives the `i`-th supporter's share and utility
+    /// index from its utility `u`. The per-group arrays are slices of one length (one bounds
+    /// check for the three) held in locals, which keeps the loop in registers.
+    #[inline(always)]
+    fn pay_known(&mut self, k: usize, round: u32, share_ui: impl Fn(usize, f64) -> (f64, u32)) {
+        let inst = self.inst;
+        let groups = self.b_f.len();
+        let (b_f, pf) = (&mut self.b_f[..groups], &mut self.pf[..]);
+        let pf_end = &mut self.pf_end[..groups];
+        let (exhausted_at, in_x) = (&mut self.exhausted_at[..groups], &self.in_x);
+        let sup_f = &inst.supporters_f[k];
+        for (i, (&(g, uf), &x)) in sup_f.iter().zip(&in_x[..sup_f.len()]).enumerate() {
+            let gi = g as usize;
+            let b = b_f[gi].0;
+            if b < 0.0 {
+                continue; // exhausted
+            }
+            if x {
+                b_f[gi].0 = -1.0;
+                exhausted_at[gi] = round;
+            } else {
+                let (share, ui) = share_ui(i, uf);
+                let slot = pf_end[gi] as usize;
+                pf[slot] = (round, ui);
+                pf_end[gi] += 1;
+                b_f[gi].0 = (b - share).max(0.0);
+            }
+        }
     }
 }
 
@@ -2090,13 +2079,7 @@ mod tests {
     fn ratio_f64_is_within_its_error_bound() {
         // Large numerators and denominators like those of late rounds, against num-rational's
         // conversion (and small ones, where the division is correctly rounded).
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         for bits in [10u32, 50, 53, 54, 64, 65, 200, 1500, 4000] {
             for _ in 0..50 {
                 let mk = |next: &mut dyn FnMut() -> u64, b: u32| {
@@ -2123,13 +2106,7 @@ mod tests {
 
     #[test]
     fn nat_matches_bigint() {
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..200 {
             let mut a = Nat::from_big(&BigInt::from(next()));
             let mut big = a.to_big();
@@ -2183,13 +2160,7 @@ mod tests {
         // Random approval ballots (duplicates, empty ballots, a project of cost 0), few and
         // many distinct ballots, renumbered or not: the same instance as from the utility
         // lists, numbering included.
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         let mut most_groups = 0;
         for (m, nb, renumber_min) in [
             (5, 40, 4096),
@@ -2229,13 +2200,7 @@ mod tests {
         // Random elections and endowment pairs: a certificate that fails gives the MES run at
         // the higher endowment (same projects, exact prices and payments as a fresh run); one
         // that holds means the fresh run makes the same choices.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         let (mut failed, mut held) = (0, 0);
         for case in 0..60 {
             let m = 4 + (next() % 9) as usize;
@@ -2297,13 +2262,7 @@ mod tests {
         // Enough distinct ballots (random subsets of 14 projects, cost and point utilities)
         // for the renumbering to matter; same winners, prices and per-voter payments with and
         // without it, at several endowments.
-        let mut x: u64 = 0x853c_49e6_748f_ea9b;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::xorshift(0x853c_49e6_748f_ea9b);
         let m = 14;
         let cost: Vec<Money> = (0..m).map(|_| 50 + next() % 400).collect();
         let rank: Vec<usize> = (0..m).collect();

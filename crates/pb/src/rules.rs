@@ -775,9 +775,9 @@ mod tests {
         last.chosen.iter().map(|c| c.0).collect()
     }
 
-    #[test]
-    fn add1_matches_naive_on_a_varied_example() {
-        let e = approval(
+    /// Six projects of different costs, eight overlapping ballots.
+    fn varied_example() -> Election {
+        approval(
             30,
             &[9, 7, 5, 6, 4, 10],
             &[
@@ -790,7 +790,12 @@ mod tests {
                 &[5],
                 &[1, 2, 3],
             ],
-        );
+        )
+    }
+
+    #[test]
+    fn add1_matches_naive_on_a_varied_example() {
+        let e = varied_example();
         let inst = mes_instance(&e, &TieBreak::default());
         let (run, _) = mes_add1(&e, &inst);
         let got: Vec<usize> = run.chosen.iter().map(|c| c.0).collect();
@@ -803,13 +808,11 @@ mod tests {
         // The loop ends (a panic, say) while the worker runs a job: the scope must still end
         // (the worker sees the quit request when it finishes the job instead of waiting to be
         // collected).
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         let costs: Vec<Money> = (0..40).map(|i| 50 + 7 * i).collect();
         let ballots: Vec<Vec<usize>> = (0..20_000)
             .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                let x = next();
                 (0..40).filter(|p| x >> p & 1 == 1).collect()
             })
             .collect();
@@ -844,20 +847,7 @@ mod tests {
         // the same run as the serial one, on examples with and without stable stretches.
         let k = 10_000_000u64;
         let elections = [
-            approval(
-                30,
-                &[9, 7, 5, 6, 4, 10],
-                &[
-                    &[0, 1],
-                    &[0, 2],
-                    &[0, 1, 5],
-                    &[3],
-                    &[3, 4],
-                    &[4, 2],
-                    &[5],
-                    &[1, 2, 3],
-                ],
-            ),
+            varied_example(),
             approval(
                 100 * k,
                 &[30 * k, 25 * k, 20 * k, 45 * k, 10 * k],
