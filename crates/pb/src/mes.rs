@@ -2114,7 +2114,7 @@ mod tests {
             let mut spent_big = BigInt::zero();
             for _ in 0..6 {
                 // Factors below and above 2^64.
-                let d = if next() % 3 == 0 {
+                let d = if next().is_multiple_of(3) {
                     (next() as u128) << 20 | 1
                 } else {
                     (next() >> 30) as u128 + 1
