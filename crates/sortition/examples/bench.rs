@@ -92,6 +92,17 @@ fn main() {
         let text: String = p.iter().map(|x| format!("{x:.12}\n")).collect();
         std::fs::write(path, text).expect("write PROBS");
     }
+    // PERSON_PROBS=FILE: every person's probability, in the pool's order
+    // (LEXIMIN probabilities are unique, so runs can be compared person by
+    // person).
+    if let Some(path) = std::env::var_os("PERSON_PROBS") {
+        let text: String = sel
+            .probabilities
+            .iter()
+            .map(|x| format!("{x:.12}\n"))
+            .collect();
+        std::fs::write(path, text).expect("write PERSON_PROBS");
+    }
     let cpu = cpu_seconds().map_or("-".to_string(), |c| format!("{c:.2}"));
     println!(
         "n={} k={} categories={} types={} {}_s={:.3} lottery_s={:.3} min_probability={:.6} support={} lottery_max_deviation={:.6} fingerprint={fingerprint:016x} cpu_s={cpu}",

@@ -144,6 +144,9 @@ const INFEASIBLE_X: f64 = 1e-6;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
 const FIX_SLACK: f64 = 0.0;
+/// A stage's final basic solution that misses its constraints by more than
+/// this in some row is recomputed from scratch (once, at the stage's end).
+const REFRESH_TOL: f64 = 1e-7;
 
 /// Panels found so far, deduplicated.
 pub(crate) struct PanelSet {
@@ -609,6 +612,14 @@ impl<'s> Engine<'s> {
                 }
             }
             if done || added == 0 {
+                // The solution seeds the next stage (its weights, and the
+                // fixed probabilities): recomputed from scratch if the
+                // updates have let it drift.
+                let z = if lp.refresh_if_inaccurate(REFRESH_TOL)? {
+                    lp.objective()
+                } else {
+                    z
+                };
                 let x = lp.values();
                 let mut weights = vec![0.0; self.set.panels.len()];
                 for (c, &k) in keys.iter().enumerate() {

@@ -2,7 +2,7 @@
 //!
 //! `max c·x  s.t.  A x = b,  x ≥ 0`, with `A` given by sparse columns. The basis
 //! inverse is kept explicitly (dense `m×m`) and updated by each pivot
-//! (`O(m²)`), and recomputed from scratch by Gauss–Jordan elimination with
+//! (`O(m²)`, applied `LAZY` pivots at a time), and recomputed from scratch by Gauss–Jordan elimination with
 //! partial pivoting every `max(200, 2m)` pivots. Columns can be added
 //! between solves; the current basis stays primal feasible, so the next solve
 //! continues from it (the natural warm start of column generation). Entering
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 const REFACTOR_EVERY: usize = 200;
 /// Pivots whose update of `B⁻¹` is deferred and then applied in one pass
-/// over each column (see [`Lp::flush_col`]).
+/// over each column (see [`Lp::flush_all`]).
 const LAZY: usize = 8;
 /// Smallest LP (rows) with a helper thread, and the chunk sizes of its jobs:
 /// columns of `B⁻¹`, rows of the Gauss–Jordan elimination, columns of the
@@ -35,6 +35,12 @@ const BLAND_AFTER: usize = 1000;
 const OPT_TOL: f64 = 1e-10;
 /// Primal feasibility tolerance (Harris).
 const FEAS_TOL: f64 = 1e-10;
+/// How far below zero a starting basis may put a variable; such values are
+/// set to zero, as each pivot does with small negative values. A stage's cold
+/// start begins from the previous stage's solution, which meets the fixed
+/// probabilities only as accurately as many pivots with the tolerances above
+/// allow (2.2e-7 has been seen).
+const START_TOL: f64 = 1e-6;
 /// Smallest pivot element accepted.
 const PIVOT_TOL: f64 = 1e-9;
 
@@ -58,13 +64,11 @@ pub(crate) struct Lp {
     binv: Vec<f64>,
     /// Pending pivots `j`: the column `u_j = B⁻¹A_q` (`pend_u[j*m..]`), the
     /// multipliers `x_j[c] = (B⁻¹)_{r_j c} / u_j[r_j]` (`pend_x[c*LAZY + j]`)
-    /// and the pivot row `r_j`. Column `c` of `binv` has had the first
-    /// `applied[c]` of them applied.
+    /// and the pivot row `r_j`. None of them is applied to `binv` yet.
     pend_u: Vec<f64>,
     pend_x: Vec<f64>,
     pend_r: Vec<usize>,
-    applied: Vec<usize>,
-    /// Scratch for [`Lp::flush_col`].
+    /// Scratch for [`flush_column`].
     ops: [(usize, f64, usize); LAZY],
     /// A helper thread for the loops over all columns (`None`: one thread).
     team: Option<Team>,
@@ -114,19 +118,18 @@ unsafe fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
 fn flush_column(
     col: &mut [f64],
     c: usize,
-    from: usize,
     pend_r: &[usize],
     pend_u: &[f64],
     pend_x: &[f64],
     ops: &mut [(usize, f64, usize); LAZY],
 ) {
     let (m, np) = (col.len(), pend_r.len());
-    if from == np {
+    if np == 0 {
         return;
     }
     let xs = &pend_x[c * LAZY..c * LAZY + np];
-    let ops = &mut ops[..np - from];
-    for (o, j) in ops.iter_mut().zip(from..np) {
+    let ops = &mut ops[..np];
+    for (o, j) in ops.iter_mut().zip(0..np) {
         *o = (j * m, xs[j], pend_r[j]);
     }
     if ops.iter().all(|o| o.1 == 0.0) {
@@ -193,7 +196,6 @@ impl Lp {
             pend_u: vec![0.0; LAZY * m],
             pend_x: vec![0.0; LAZY * m],
             pend_r: Vec::with_capacity(LAZY),
-            applied: vec![0; m],
             ops: [(0, 0.0, 0); LAZY],
             team: if m >= PAR_MIN_ROWS { Team::new() } else { None },
             y: Vec::new(),
@@ -203,8 +205,11 @@ impl Lp {
             d: vec![0.0; n_cols],
         };
         lp.refactor()?;
-        if lp.xb.iter().any(|&x| x < -1e-7) {
+        if lp.xb.iter().any(|&x| x < -START_TOL) {
             return Err(err("starting basis is not feasible"));
+        }
+        for x in &mut lp.xb {
+            *x = x.max(0.0);
         }
         Ok(lp)
     }
@@ -235,54 +240,40 @@ impl Lp {
         }
     }
 
-    /// Applies the pending pivots to column `c` of `binv`: per element the
-    /// same operations in the same order as applying each pivot in turn
-    /// (`col -= u_j·x_j[c]` when `x_j[c] ≠ 0`, then `col[r_j] = x_j[c]`).
-    fn flush_col(&mut self, c: usize) {
-        let m = self.m;
-        let (np, from) = (self.pend_r.len(), self.applied[c]);
-        let col = &mut self.binv[c * m..(c + 1) * m];
-        flush_column(
-            col,
-            c,
-            from,
-            &self.pend_r,
-            &self.pend_u,
-            &self.pend_x,
-            &mut self.ops,
-        );
-        self.applied[c] = np;
-    }
-
     /// Applies every pending pivot to `binv`.
     fn flush_all(&mut self) {
         let m = self.m;
         if let Some(team) = self.team.as_ref() {
             let binv = SyncPtr(self.binv.as_mut_ptr());
-            let (applied, pr, pu, px) = (&self.applied, &self.pend_r, &self.pend_u, &self.pend_x);
+            let (pr, pu, px) = (&self.pend_r, &self.pend_u, &self.pend_x);
             team.run(m.div_ceil(PAR_COLS), &|k| {
                 let mut ops = [(0, 0.0, 0); LAZY];
                 for c in k * PAR_COLS..((k + 1) * PAR_COLS).min(m) {
                     // SAFETY: each chunk has its own columns of `binv`,
                     // which is not otherwise accessed during `run`.
                     let col = unsafe { std::slice::from_raw_parts_mut(binv.get().add(c * m), m) };
-                    flush_column(col, c, applied[c], pr, pu, px, &mut ops);
+                    flush_column(col, c, pr, pu, px, &mut ops);
                 }
             });
         } else {
-            for c in 0..m {
-                self.flush_col(c);
+            for (c, col) in self.binv.chunks_exact_mut(m).enumerate() {
+                flush_column(
+                    col,
+                    c,
+                    &self.pend_r,
+                    &self.pend_u,
+                    &self.pend_x,
+                    &mut self.ops,
+                );
             }
         }
         self.pend_r.clear();
-        self.applied.iter_mut().for_each(|a| *a = 0);
     }
 
     /// Recomputes `B⁻¹` and `x_B` from scratch.
     fn refactor(&mut self) -> Result<()> {
         let m = self.m;
         self.pend_r.clear();
-        self.applied.iter_mut().for_each(|a| *a = 0);
         // Singleton columns (slacks) pivot on their own row; only the other
         // columns need a dense inverse. With the rows permuted so,
         // B = [[C_N, 0], [C_S, D]] (D diagonal) and
@@ -453,6 +444,25 @@ impl Lp {
         Ok(())
     }
 
+    /// Recomputes the basis inverse, the basic solution, the multipliers and
+    /// the reduced costs from scratch when the basic solution misses the
+    /// right-hand side by more than `tol` in some row (`O(nnz)` to check:
+    /// many pivots' updates, and small negative values set to zero, let it
+    /// drift). Returns whether it did.
+    pub fn refresh_if_inaccurate(&mut self, tol: f64) -> Result<bool> {
+        let mut r = self.b.clone();
+        for (i, &j) in self.basis.iter().enumerate() {
+            for &(row, v) in &self.cols[j] {
+                r[row] -= v * self.xb[i];
+            }
+        }
+        if r.iter().all(|x| x.abs() <= tol) {
+            return Ok(false);
+        }
+        self.refactor()?;
+        Ok(true)
+    }
+
     /// Simplex multipliers `y = c_B B⁻¹`.
     pub fn duals(&self) -> Vec<f64> {
         self.y.clone()
@@ -500,12 +510,22 @@ impl Lp {
             };
             verified = false;
             let dq = self.d[q];
-            // u = B⁻¹ A_q
+            // u = B⁻¹ A_q: from the stored columns of B⁻¹, then the pending
+            // pivots applied to u itself (product form: row r_j divided by
+            // u_j[r_j], that multiple of u_j subtracted from the others),
+            // which costs O(m) each instead of bringing the columns up to
+            // date.
             u.iter_mut().for_each(|x| *x = 0.0);
-            for e in 0..self.cols[q].len() {
-                let (r, v) = self.cols[q][e];
-                self.flush_col(r);
+            for &(r, v) in &self.cols[q] {
                 add_scaled(&mut u, &self.binv[r * m..(r + 1) * m], v);
+            }
+            for (j, &rj) in self.pend_r.iter().enumerate() {
+                let uj = &self.pend_u[j * m..(j + 1) * m];
+                let t = u[rj] / uj[rj];
+                if t != 0.0 {
+                    sub_scaled(&mut u, uj, t);
+                }
+                u[rj] = t;
             }
             // Harris ratio test.
             let mut tmax = f64::INFINITY;
@@ -540,7 +560,7 @@ impl Lp {
             // a row-wise accumulation would; zero entries of `rho` add ±0,
             // which changes no non-zero sum.
             // Row r of B⁻¹: its stored elements with the pending pivots
-            // applied, element by element as `flush_col` would.
+            // applied, element by element as `flush_column` would.
             let np = self.pend_r.len();
             let mut ur = [(0.0, false); LAZY];
             for (j, &rj) in self.pend_r.iter().enumerate() {
@@ -549,15 +569,14 @@ impl Lp {
             // Without a pending pivot on row r (the usual case) only the
             // differences remain.
             let at_r = ur[..np].iter().any(|u| u.1);
-            let (binv, applied) = (&self.binv, &self.applied);
+            let binv = &self.binv;
             let rho: Vec<f64> = self
                 .pend_x
                 .chunks_exact(LAZY)
-                .zip(applied)
                 .enumerate()
-                .map(|(c, (xs, &a))| {
+                .map(|(c, xs)| {
                     let mut e = binv[c * m + r];
-                    let pending = xs[a..np].iter().zip(&ur[a..np]);
+                    let pending = xs[..np].iter().zip(&ur[..np]);
                     if at_r {
                         for (&x, &(uj, here)) in pending {
                             if here {
@@ -657,8 +676,8 @@ impl Lp {
             }
             self.xb[r] = theta;
             // Pivot B⁻¹ on row r: row r /= u_r, row i -= u_i · row r;
-            // deferred (applied to every column every `LAZY` pivots, and to
-            // a column earlier when FTRAN needs it).
+            // deferred (applied to every column every `LAZY` pivots; until
+            // then FTRAN and the row of B⁻¹ apply them to their results).
             let pr = u[r];
             let j = self.pend_r.len();
             self.pend_u[j * m..(j + 1) * m].copy_from_slice(&u);
@@ -862,5 +881,115 @@ mod tests {
         let mut lp = Lp::new(b, cols, cost, (3..3 + m).collect()).unwrap();
         lp.solve().unwrap();
         assert!(lp.objective().abs() < 1e-9);
+    }
+
+    /// A starting basis a little below zero (as a stage's cold start from
+    /// the previous solution can be) is accepted with those values set to
+    /// zero; one clearly infeasible is refused.
+    #[test]
+    fn start_within_tolerance_is_accepted() {
+        let slack = || vec![vec![(0, 1.0)], vec![(0, 1.0)]];
+        let lp = Lp::new(vec![-5e-7], slack(), vec![0.0, 0.0], vec![0]).unwrap();
+        assert_eq!(lp.values(), vec![0.0, 0.0]);
+        assert!(Lp::new(vec![-1e-5], slack(), vec![0.0, 0.0], vec![0]).is_err());
+    }
+
+    /// Random LPs that take many pivots (so FTRAN and the pivot row work
+    /// with pending, not yet applied pivots, and refactorise on the way):
+    /// the result is primal feasible and no column has a positive reduced
+    /// cost when recomputed from scratch, i.e. it is optimal. Also with
+    /// columns added between solves, as column generation does.
+    #[test]
+    fn random_lps_are_solved_to_optimality() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 1_000_000) as f64 / 1e6
+        };
+        for (m, n) in [(12, 60), (40, 300), (150, 900)] {
+            // max c·x  s.t.  A x + s = b (A ≥ 0 sparse, b > 0): the slacks
+            // form a feasible start.
+            let mut cols: Vec<Column> = Vec::new();
+            let mut cost = Vec::new();
+            // Never empty: a column without entries would be unbounded.
+            let random_col = |next: &mut dyn FnMut() -> f64| -> Column {
+                let mut c: Column = Vec::new();
+                for r in 0..m {
+                    if next() < 0.3 {
+                        c.push((r, 0.1 + next()));
+                    }
+                }
+                if c.is_empty() {
+                    c.push(((next() * m as f64) as usize % m, 0.5));
+                }
+                c
+            };
+            for _ in 0..n {
+                cols.push(random_col(&mut next));
+                cost.push(next());
+            }
+            for r in 0..m {
+                cols.push(vec![(r, 1.0)]);
+                cost.push(0.0);
+            }
+            let b: Vec<f64> = (0..m).map(|_| 1.0 + next()).collect();
+            let mut lp =
+                Lp::new(b.clone(), cols.clone(), cost.clone(), (n..n + m).collect()).unwrap();
+            for round in 0..3 {
+                lp.solve().unwrap();
+                let x = lp.values();
+                for (r, &br) in b.iter().enumerate() {
+                    let lhs: f64 = cols
+                        .iter()
+                        .zip(&x)
+                        .map(|(c, &xj)| {
+                            c.iter().filter(|e| e.0 == r).map(|e| e.1 * xj).sum::<f64>()
+                        })
+                        .sum();
+                    assert!(
+                        (lhs - br).abs() < 1e-8,
+                        "m {m} round {round} row {r}: {lhs} vs {br}"
+                    );
+                }
+                let y = lp.duals();
+                for (j, c) in cols.iter().enumerate() {
+                    assert!(
+                        reduced(c, cost[j], &y) < 1e-8,
+                        "m {m} round {round} column {j}"
+                    );
+                }
+                let obj: f64 = cost.iter().zip(&x).map(|(c, x)| c * x).sum();
+                assert!((obj - lp.objective()).abs() < 1e-8);
+                // Some new columns, as a pricing round adds.
+                for _ in 0..m / 4 {
+                    let c = random_col(&mut next);
+                    let k = next() * 3.0;
+                    lp.add_column(c.clone(), k);
+                    cols.push(c);
+                    cost.push(k);
+                }
+            }
+        }
+    }
+
+    /// A basic solution that has drifted from the right-hand side is
+    /// recomputed; an accurate one is left alone.
+    #[test]
+    fn refresh_if_inaccurate_recomputes_a_drifted_solution() {
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (1, 3.0)],
+            vec![(0, 1.0)],
+            vec![(1, 1.0)],
+        ];
+        let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
+        lp.solve().unwrap();
+        assert!(!lp.refresh_if_inaccurate(1e-9).unwrap());
+        lp.xb[0] += 1e-6;
+        assert!(lp.refresh_if_inaccurate(1e-9).unwrap());
+        assert!((lp.objective() - 12.0).abs() < 1e-12);
+        assert!(!lp.refresh_if_inaccurate(1e-9).unwrap());
     }
 }
