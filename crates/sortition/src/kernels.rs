@@ -229,13 +229,8 @@ mod tests {
     /// loops bit for bit, on awkward lengths and values.
     #[test]
     fn kernels_match_the_plain_loops() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
+        let mut raw = crate::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = || (raw() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
         for n in [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 100, 425] {
             let src: Vec<f64> = (0..n).map(|_| next() * 1e3).collect();
             let dst: Vec<f64> = (0..n).map(|_| next() / 7.0).collect();

@@ -104,3 +104,15 @@ pub use io::{
 pub use lottery::{Lottery, draw_index};
 pub use model::{Category, FeatureValue, Instance, InstanceBuilder, Person};
 pub use select::{Algorithm, Replacement, SelectOptions, Selection, Stats, replacement, select};
+
+/// A xorshift64 generator for the tests: the raw 64-bit values from `seed`
+/// (which must not be 0).
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

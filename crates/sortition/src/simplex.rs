@@ -869,9 +869,9 @@ impl Lp {
 mod tests {
     use super::*;
 
-    #[test]
-    fn solves_a_small_lp_and_warm_starts() {
-        // max 3x + 2y  s.t.  x + y + s1 = 4,  x + 3y + s2 = 6,  x,y,s >= 0.
+    /// max 3x + 2y  s.t.  x + y + s1 = 4,  x + 3y + s2 = 6,  x,y,s >= 0,
+    /// solved (optimum 12 at x = 4).
+    fn small_lp() -> Lp {
         let cols = vec![
             vec![(0, 1.0), (1, 1.0)],
             vec![(0, 1.0), (1, 3.0)],
@@ -880,6 +880,12 @@ mod tests {
         ];
         let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
         lp.solve().unwrap();
+        lp
+    }
+
+    #[test]
+    fn solves_a_small_lp_and_warm_starts() {
+        let mut lp = small_lp();
         assert!((lp.objective() - 12.0).abs() < 1e-9);
         let y = lp.duals();
         assert!((y[0] - 3.0).abs() < 1e-9 && y[1].abs() < 1e-9);
@@ -960,13 +966,8 @@ mod tests {
     /// columns added between solves, as column generation does.
     #[test]
     fn random_lps_are_solved_to_optimality() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % 1_000_000) as f64 / 1e6
-        };
+        let mut raw = crate::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = move || (raw() % 1_000_000) as f64 / 1e6;
         for (m, n) in [(12, 60), (40, 300), (150, 900)] {
             // max c·x  s.t.  A x + s = b (A ≥ 0 sparse, b > 0): the slacks
             // form a feasible start.
@@ -1037,14 +1038,7 @@ mod tests {
     /// recomputed; an accurate one is left alone.
     #[test]
     fn refresh_if_inaccurate_recomputes_a_drifted_solution() {
-        let cols = vec![
-            vec![(0, 1.0), (1, 1.0)],
-            vec![(0, 1.0), (1, 3.0)],
-            vec![(0, 1.0)],
-            vec![(1, 1.0)],
-        ];
-        let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
-        lp.solve().unwrap();
+        let mut lp = small_lp();
         assert!(!lp.refresh_if_inaccurate(1e-9).unwrap());
         lp.xb[0] += 1e-6;
         assert!(lp.refresh_if_inaccurate(1e-9).unwrap());

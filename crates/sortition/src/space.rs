@@ -468,13 +468,7 @@ mod tests {
     /// of searches as in the pricing.
     #[test]
     fn bit_set_local_search_equals_the_plain_scan() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         for (n, k, areas, categories, pool_seed) in [(120, 12, 4, 5, 1), (300, 30, 8, 7, 2)] {
             let inst = DutchPool {
                 n,
