@@ -29,8 +29,6 @@ const PAR_COLS: usize = 32;
 const PAR_ROWS: usize = 32;
 const PAR_MIN_COLS: usize = 256;
 const PAR_PIVOT_COLS: usize = 128;
-/// Chunk size (elements) of the row of `B⁻¹` for the pivot row.
-const PAR_RHO: usize = 64;
 /// Degenerate pivots in a row before Bland's rule takes over.
 const BLAND_AFTER: usize = 1000;
 /// Reduced costs above this enter the basis.
@@ -145,25 +143,18 @@ fn flush_column(
 
 /// A pointer shared by the chunks of a [`Team::run`], each of which writes
 /// its own elements.
-struct SyncPtr<T>(*mut T);
+#[derive(Clone, Copy)]
+struct SyncPtr(*mut f64);
 
-impl<T> Clone for SyncPtr<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for SyncPtr<T> {}
-
-impl<T> SyncPtr<T> {
-    fn get(self) -> *mut T {
+impl SyncPtr {
+    fn get(self) -> *mut f64 {
         self.0
     }
 }
 
 // SAFETY: only used for disjoint writes within `Team::run`.
-unsafe impl<T> Send for SyncPtr<T> {}
-unsafe impl<T> Sync for SyncPtr<T> {}
+unsafe impl Send for SyncPtr {}
+unsafe impl Sync for SyncPtr {}
 
 fn err(msg: &str) -> SortitionError {
     SortitionError::Solver(format!("simplex: {msg}"))
@@ -484,26 +475,17 @@ impl Lp {
         let mut u = vec![0.0; m];
         let max_pivots = 50 * (m + self.cols.len()) + 10_000;
         let mut verified = false;
-        // The entering column found by the last pivot's pivot-row job, when
-        // it still holds (see below).
-        let mut next: Option<Option<usize>> = None;
         for _ in 0..max_pivots {
             let bland = degenerate > BLAND_AFTER;
-            // Devex pricing: largest d_j² / w_j among improving columns
-            // (the first such column in order on ties).
+            // Devex pricing: largest d_j² / w_j among improving columns.
             let mut enter = None;
             let mut best = 0.0;
             let n = self.cols.len();
-            let known = next.take().filter(|_| !bland);
-            if let Some(c) = known {
-                enter = c;
-            }
             for (j, ((&d, &p), &w)) in self.d[..n]
                 .iter()
                 .zip(&self.pos[..n])
                 .zip(&self.devex[..n])
                 .enumerate()
-                .take(if known.is_some() { 0 } else { n })
             {
                 if d > OPT_TOL && p == usize::MAX {
                     if bland {
@@ -588,41 +570,31 @@ impl Lp {
             // differences remain.
             let at_r = ur[..np].iter().any(|u| u.1);
             let binv = &self.binv;
-            let rho_of = |c: usize| {
-                let xs = &self.pend_x[c * LAZY..(c + 1) * LAZY];
-                let mut e = binv[c * m + r];
-                let pending = xs[..np].iter().zip(&ur[..np]);
-                if at_r {
-                    for (&x, &(uj, here)) in pending {
-                        if here {
-                            e = x;
-                        } else if x != 0.0 {
-                            e -= uj * x;
+            let rho: Vec<f64> = self
+                .pend_x
+                .chunks_exact(LAZY)
+                .enumerate()
+                .map(|(c, xs)| {
+                    let mut e = binv[c * m + r];
+                    let pending = xs[..np].iter().zip(&ur[..np]);
+                    if at_r {
+                        for (&x, &(uj, here)) in pending {
+                            if here {
+                                e = x;
+                            } else if x != 0.0 {
+                                e -= uj * x;
+                            }
+                        }
+                    } else {
+                        for (&x, &(uj, _)) in pending {
+                            if x != 0.0 {
+                                e -= uj * x;
+                            }
                         }
                     }
-                } else {
-                    for (&x, &(uj, _)) in pending {
-                        if x != 0.0 {
-                            e -= uj * x;
-                        }
-                    }
-                }
-                e
-            };
-            let mut rho = vec![0.0; m];
-            match &self.team {
-                Some(team) if m >= PAR_MIN_ROWS => {
-                    let rp = SyncPtr(rho.as_mut_ptr());
-                    team.run(m.div_ceil(PAR_RHO), &|k| {
-                        for c in k * PAR_RHO..((k + 1) * PAR_RHO).min(m) {
-                            // SAFETY: each chunk writes its own elements of
-                            // `rho`, which is not otherwise accessed meanwhile.
-                            unsafe { *rp.get().add(c) = rho_of(c) };
-                        }
-                    });
-                }
-                _ => rho.iter_mut().enumerate().for_each(|(c, e)| *e = rho_of(c)),
-            }
+                    e
+                })
+                .collect();
             let n = self.cols.len();
             let (arq, wq) = (u[r], self.devex[q]);
             let step = dq / arq;
@@ -679,46 +651,16 @@ impl Lp {
                 for &j in &batch[..len] {
                     update(j, dot(&cols[j], &rho));
                 }
-                // The next pivot's Devex pricing over these columns, with
-                // their new values (the same test and order as the scan
-                // above; the leaving column gets d = −step < 0 and cannot
-                // enter).
-                let mut best = (0.0, None);
-                for j in lo..hi {
-                    // SAFETY: as in `update`: the chunk's own columns.
-                    let (d, w) = unsafe { (*dp.get().add(j), *wp.get().add(j)) };
-                    if d > OPT_TOL && pos[j] == usize::MAX && j != q {
-                        let score = d * d / w;
-                        if score > best.0 {
-                            best = (score, Some(j));
-                        }
-                    }
-                }
-                best
             };
-            let chunks = n.div_ceil(PAR_PIVOT_COLS);
-            let mut bests = vec![(0.0, None); chunks];
             match &self.team {
                 Some(team) if n >= PAR_MIN_COLS => {
-                    let bp = SyncPtr(bests.as_mut_ptr());
-                    team.run(chunks, &|k| {
-                        let b = row_chunk(k * PAR_PIVOT_COLS, ((k + 1) * PAR_PIVOT_COLS).min(n));
-                        // SAFETY: each chunk writes its own slot.
-                        unsafe { *bp.get().add(k) = b };
+                    team.run(n.div_ceil(PAR_PIVOT_COLS), &|k| {
+                        row_chunk(k * PAR_PIVOT_COLS, ((k + 1) * PAR_PIVOT_COLS).min(n));
                     });
                 }
-                _ => bests[0] = row_chunk(0, n),
+                _ => row_chunk(0, n),
             }
             let reset = reset.into_inner();
-            // Chunks in order, a later one only when strictly better: the
-            // column the scan over all columns would choose.
-            let mut found = (0.0, None);
-            for b in bests {
-                if b.0 > found.0 {
-                    found = b;
-                }
-            }
-            next = (!reset).then_some(found.1);
             self.d[q] = 0.0;
             self.d[self.basis[r]] = -step;
             self.devex[self.basis[r]] = (wq / (arq * arq)).max(1.0);
@@ -755,7 +697,6 @@ impl Lp {
             self.since_refactor += 1;
             if self.since_refactor >= REFACTOR_EVERY.max(2 * m) {
                 self.refactor()?;
-                next = None;
             }
         }
         Err(err("pivot limit reached"))
