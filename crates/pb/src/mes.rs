@@ -1897,25 +1897,8 @@ fn finish_run(mut ev: Eval, endowment: &BigRational, chosen_k: Vec<usize>) -> Me
 }
 
 /// Whether `base` (the run at `base.endowment`) is also the MES run at every endowment in
-/// `[base.endowment, e_b]`: one forced replay at `e_b` (see the module docs of `rules`).
-pub fn certify_same_run(inst: &MesInstance, base: &MesRun, e_b: &BigRational) -> bool {
-    certify_same_run_with(inst, base, e_b, &mut Buffers::default())
-}
-
-/// [`certify_same_run`] borrowing (and giving back) the arrays of an earlier evaluation.
-pub fn certify_same_run_with(
-    inst: &MesInstance,
-    base: &MesRun,
-    e_b: &BigRational,
-    bufs: &mut Buffers,
-) -> bool {
-    let mut ev = Eval::new(inst, e_b, std::mem::take(bufs));
-    let ok = certify_in(&mut ev, inst, base).is_none();
-    *bufs = ev.into_buffers();
-    ok
-}
-
-/// [`certify_same_run_with`], and when the certificate fails, the MES run at `e_b`: the
+/// `[base.endowment, e_b]`: one forced replay at `e_b` (see the module docs of `rules`), with
+/// the arrays of an earlier evaluation. When the certificate fails, the MES run at `e_b`: the
 /// forced replay is a prefix of that run up to where the certificate failed (every round
 /// before was won by the same project at `e_b`), so the run is finished from there rather
 /// than evaluated again. `None` when certified (the arrays go back to `bufs`), else

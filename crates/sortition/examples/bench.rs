@@ -86,22 +86,16 @@ fn main() {
     let fingerprint = h.finish();
     // PROBS=FILE: the sorted probability vector, one per line (to compare runs
     // whose panels differ but whose LEXIMIN probabilities must not).
-    if let Some(path) = std::env::var_os("PROBS") {
-        let mut p = sel.probabilities.clone();
-        p.sort_by(f64::total_cmp);
-        let text: String = p.iter().map(|x| format!("{x:.12}\n")).collect();
-        std::fs::write(path, text).expect("write PROBS");
-    }
     // PERSON_PROBS=FILE: every person's probability, in the pool's order
     // (LEXIMIN probabilities are unique, so runs can be compared person by
     // person).
-    if let Some(path) = std::env::var_os("PERSON_PROBS") {
-        let text: String = sel
-            .probabilities
-            .iter()
-            .map(|x| format!("{x:.12}\n"))
-            .collect();
-        std::fs::write(path, text).expect("write PERSON_PROBS");
+    let mut sorted = sel.probabilities.clone();
+    sorted.sort_by(f64::total_cmp);
+    for (var, probs) in [("PROBS", &sorted), ("PERSON_PROBS", &sel.probabilities)] {
+        if let Some(path) = std::env::var_os(var) {
+            let text: String = probs.iter().map(|x| format!("{x:.12}\n")).collect();
+            std::fs::write(path, text).unwrap_or_else(|e| panic!("write {var}: {e}"));
+        }
     }
     let cpu = cpu_seconds().map_or("-".to_string(), |c| format!("{c:.2}"));
     println!(

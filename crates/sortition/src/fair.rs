@@ -35,7 +35,7 @@
 //! increases the objective monotonically.
 
 use crate::error::{Result, SortitionError};
-use crate::simplex::{Column, Lp};
+use crate::simplex::{Column, Lp, START_TOL};
 use crate::space::{PanelSpace, TypePanel};
 use std::collections::HashMap;
 use std::fmt;
@@ -137,10 +137,6 @@ const EXACT_GAP: f64 = 1e-3;
 /// inverse) is below this is singular: those seen are below 1e-11, the
 /// others above 1e-3.
 const SINGULAR_PIVOT: f64 = 1e-10;
-/// A warm-start basis with a basic value below minus this is infeasible
-/// (`Lp::new` rejects values below −1e-7; those seen are above −1e-9 or
-/// below −1e-2).
-const INFEASIBLE_X: f64 = 1e-6;
 /// A fixed type is held at its stage optimum minus this, so that round-off in
 /// the stage optimum can never make a later stage infeasible.
 const FIX_SLACK: f64 = 0.0;
@@ -431,7 +427,9 @@ impl<'s> Engine<'s> {
                 return true;
             };
             let (x, pivot) = old.basic_solution_with(zpos.map(|zp| (zp, &cols[basis[zp]])), &b);
-            pivot.abs() >= SINGULAR_PIVOT && x.iter().all(|&x| x >= -INFEASIBLE_X)
+            // Infeasible as `Lp::new` would find it (the values seen are
+            // above −1e-9 or below −1e-2).
+            pivot.abs() >= SINGULAR_PIVOT && x.iter().all(|&x| x >= -START_TOL)
         });
         // Its helper thread is not needed any more.
         drop(old_lp);

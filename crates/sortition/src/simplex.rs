@@ -14,7 +14,7 @@
 
 use crate::error::{Result, SortitionError};
 use crate::kernels::{add_scaled, pivot_updates, sub_scaled};
-use crate::team::Team;
+use crate::team::{Team, run_chunks};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const REFACTOR_EVERY: usize = 200;
@@ -40,7 +40,7 @@ const FEAS_TOL: f64 = 1e-10;
 /// start begins from the previous stage's solution, which meets the fixed
 /// probabilities only as accurately as many pivots with the tolerances above
 /// allow (2.2e-7 has been seen).
-const START_TOL: f64 = 1e-6;
+pub(crate) const START_TOL: f64 = 1e-6;
 /// Smallest pivot element accepted.
 const PIVOT_TOL: f64 = 1e-9;
 
@@ -68,8 +68,6 @@ pub(crate) struct Lp {
     pend_u: Vec<f64>,
     pend_x: Vec<f64>,
     pend_r: Vec<usize>,
-    /// Scratch for [`flush_column`].
-    ops: [(usize, f64, usize); LAZY],
     /// A helper thread for the loops over all columns (`None`: one thread).
     team: Option<Team>,
     /// Simplex multipliers `c_B B⁻¹`, updated by each pivot.
@@ -111,8 +109,8 @@ unsafe fn dot4(c: [&[(usize, f64)]; 4], rho: &[f64]) -> [f64; 4] {
     acc
 }
 
-/// Applies the pending pivots `from..` (rows `pend_r`, columns `u_j` in
-/// `pend_u`, multipliers in `pend_x`) to column `c` of `B⁻¹`: per element
+/// Applies the pending pivots (rows `pend_r`, columns `u_j` in `pend_u`,
+/// multipliers in `pend_x`) to column `c` of `B⁻¹`: per element
 /// the same operations in the same order as applying each pivot in turn
 /// (`col -= u_j·x_j[c]` when `x_j[c] ≠ 0`, then `col[r_j] = x_j[c]`).
 fn flush_column(
@@ -139,6 +137,22 @@ fn flush_column(
     } else {
         pivot_updates(col, pend_u, ops);
     }
+}
+
+/// One pivot of a basis inverse (column `u` = `B⁻¹A_q`, row `r`) applied to
+/// a vector `v = B⁻¹a`, giving the new basis's `B⁻¹a`: `v[r] / u[r]` in row
+/// `r`, that multiple of `u` subtracted from the other rows.
+fn apply_pivot(v: &mut [f64], u: &[f64], r: usize) {
+    let t = v[r] / u[r];
+    if t != 0.0 {
+        sub_scaled(v, u, t);
+    }
+    v[r] = t;
+}
+
+/// The non-zero entries `(i, v)` of a dense vector, in order.
+fn nonzeros(v: &[f64]) -> impl Iterator<Item = (usize, f64)> + '_ {
+    v.iter().copied().enumerate().filter(|e| e.1 != 0.0)
 }
 
 /// A pointer shared by the chunks of a [`Team::run`], each of which writes
@@ -196,7 +210,6 @@ impl Lp {
             pend_u: vec![0.0; LAZY * m],
             pend_x: vec![0.0; LAZY * m],
             pend_r: Vec::with_capacity(LAZY),
-            ops: [(0, 0.0, 0); LAZY],
             team: if m >= PAR_MIN_ROWS { Team::new() } else { None },
             y: Vec::new(),
             xb: Vec::new(),
@@ -243,31 +256,33 @@ impl Lp {
     /// Applies every pending pivot to `binv`.
     fn flush_all(&mut self) {
         let m = self.m;
-        if let Some(team) = self.team.as_ref() {
-            let binv = SyncPtr(self.binv.as_mut_ptr());
-            let (pr, pu, px) = (&self.pend_r, &self.pend_u, &self.pend_x);
-            team.run(m.div_ceil(PAR_COLS), &|k| {
-                let mut ops = [(0, 0.0, 0); LAZY];
-                for c in k * PAR_COLS..((k + 1) * PAR_COLS).min(m) {
-                    // SAFETY: each chunk has its own columns of `binv`,
-                    // which is not otherwise accessed during `run`.
-                    let col = unsafe { std::slice::from_raw_parts_mut(binv.get().add(c * m), m) };
-                    flush_column(col, c, pr, pu, px, &mut ops);
-                }
-            });
-        } else {
-            for (c, col) in self.binv.chunks_exact_mut(m).enumerate() {
-                flush_column(
-                    col,
-                    c,
-                    &self.pend_r,
-                    &self.pend_u,
-                    &self.pend_x,
-                    &mut self.ops,
-                );
+        let binv = SyncPtr(self.binv.as_mut_ptr());
+        let (pr, pu, px) = (&self.pend_r, &self.pend_u, &self.pend_x);
+        run_chunks(self.team.as_ref(), m.div_ceil(PAR_COLS), &|k| {
+            let mut ops = [(0, 0.0, 0); LAZY];
+            for c in k * PAR_COLS..((k + 1) * PAR_COLS).min(m) {
+                // SAFETY: each chunk has its own columns of `binv`, which is
+                // not otherwise accessed meanwhile.
+                let col = unsafe { std::slice::from_raw_parts_mut(binv.get().add(c * m), m) };
+                flush_column(col, c, pr, pu, px, &mut ops);
             }
-        }
+        });
         self.pend_r.clear();
+    }
+
+    /// `out = Σ v·(column r of B⁻¹)` over the entries `(r, v)`, with the
+    /// pending pivots applied to the result (product form: see
+    /// [`apply_pivot`]), which costs `O(m)` each instead of bringing the
+    /// columns up to date.
+    fn ftran(&self, entries: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
+        let m = self.m;
+        out.iter_mut().for_each(|x| *x = 0.0);
+        for (r, v) in entries {
+            add_scaled(out, &self.binv[r * m..(r + 1) * m], v);
+        }
+        for (j, &rj) in self.pend_r.iter().enumerate() {
+            apply_pivot(out, &self.pend_u[j * m..(j + 1) * m], rj);
+        }
     }
 
     /// Recomputes `B⁻¹` and `x_B` from scratch.
@@ -327,39 +342,23 @@ impl Lp {
             for q in 0..w {
                 a[c * w + q] *= inv;
             }
-            let eliminate = |r: &mut [f64], prow: &[f64]| {
-                let f = r[c];
-                if f != 0.0 {
-                    r[c] = 0.0;
-                    sub_scaled(r, prow, f);
-                }
-            };
-            match &self.team {
-                Some(team) if k >= PAR_MIN_ROWS => {
-                    let ap = SyncPtr(a.as_mut_ptr());
-                    team.run(k.div_ceil(PAR_ROWS), &|ch| {
-                        // SAFETY: row c is only read, and each chunk has its
-                        // own other rows; `a` is not otherwise accessed
-                        // during `run`.
-                        let prow = unsafe { std::slice::from_raw_parts(ap.get().add(c * w), w) };
-                        for x in ch * PAR_ROWS..((ch + 1) * PAR_ROWS).min(k) {
-                            if x != c {
-                                let r = unsafe {
-                                    std::slice::from_raw_parts_mut(ap.get().add(x * w), w)
-                                };
-                                eliminate(r, prow);
-                            }
+            let ap = SyncPtr(a.as_mut_ptr());
+            let team = self.team.as_ref().filter(|_| k >= PAR_MIN_ROWS);
+            run_chunks(team, k.div_ceil(PAR_ROWS), &|ch| {
+                // SAFETY: row c is only read, and each chunk has its own
+                // other rows; `a` is not otherwise accessed meanwhile.
+                let prow = unsafe { std::slice::from_raw_parts(ap.get().add(c * w), w) };
+                for x in ch * PAR_ROWS..((ch + 1) * PAR_ROWS).min(k) {
+                    if x != c {
+                        let r = unsafe { std::slice::from_raw_parts_mut(ap.get().add(x * w), w) };
+                        let f = r[c];
+                        if f != 0.0 {
+                            r[c] = 0.0;
+                            sub_scaled(r, prow, f);
                         }
-                    });
-                }
-                _ => {
-                    let (head, rest) = a.split_at_mut(c * w);
-                    let (prow, tail) = rest.split_at_mut(w);
-                    for r in head.chunks_mut(w).chain(tail.chunks_mut(w)) {
-                        eliminate(r, prow);
                     }
                 }
-            }
+            });
         }
         for c in (0..k).rev() {
             let p = swaps[c];
@@ -421,12 +420,9 @@ impl Lp {
                 col[dst] = acc;
             }
         }
-        self.xb = vec![0.0; m];
-        for (c, &bc) in self.b.iter().enumerate() {
-            if bc != 0.0 {
-                add_scaled(&mut self.xb, &self.binv[c * m..(c + 1) * m], bc);
-            }
-        }
+        let mut xb = vec![0.0; m];
+        self.ftran(nonzeros(&self.b), &mut xb);
+        self.xb = xb;
         let cb: Vec<f64> = self.basis.iter().map(|&j| self.cost[j]).collect();
         self.y = (0..m)
             .map(|c| {
@@ -510,23 +506,8 @@ impl Lp {
             };
             verified = false;
             let dq = self.d[q];
-            // u = B⁻¹ A_q: from the stored columns of B⁻¹, then the pending
-            // pivots applied to u itself (product form: row r_j divided by
-            // u_j[r_j], that multiple of u_j subtracted from the others),
-            // which costs O(m) each instead of bringing the columns up to
-            // date.
-            u.iter_mut().for_each(|x| *x = 0.0);
-            for &(r, v) in &self.cols[q] {
-                add_scaled(&mut u, &self.binv[r * m..(r + 1) * m], v);
-            }
-            for (j, &rj) in self.pend_r.iter().enumerate() {
-                let uj = &self.pend_u[j * m..(j + 1) * m];
-                let t = u[rj] / uj[rj];
-                if t != 0.0 {
-                    sub_scaled(&mut u, uj, t);
-                }
-                u[rj] = t;
-            }
+            // u = B⁻¹ A_q
+            self.ftran(self.cols[q].iter().copied(), &mut u);
             // Harris ratio test.
             let mut tmax = f64::INFINITY;
             for (&ui, &xi) in u.iter().zip(&self.xb[..m]) {
@@ -652,14 +633,10 @@ impl Lp {
                     update(j, dot(&cols[j], &rho));
                 }
             };
-            match &self.team {
-                Some(team) if n >= PAR_MIN_COLS => {
-                    team.run(n.div_ceil(PAR_PIVOT_COLS), &|k| {
-                        row_chunk(k * PAR_PIVOT_COLS, ((k + 1) * PAR_PIVOT_COLS).min(n));
-                    });
-                }
-                _ => row_chunk(0, n),
-            }
+            let team = self.team.as_ref().filter(|_| n >= PAR_MIN_COLS);
+            run_chunks(team, n.div_ceil(PAR_PIVOT_COLS), &|k| {
+                row_chunk(k * PAR_PIVOT_COLS, ((k + 1) * PAR_PIVOT_COLS).min(n));
+            });
             let reset = reset.into_inner();
             self.d[q] = 0.0;
             self.d[self.basis[r]] = -step;
@@ -716,23 +693,13 @@ impl Lp {
         let m = self.m;
         self.flush_all();
         let mut x = vec![0.0; m];
-        for (c, &bc) in b.iter().enumerate() {
-            if bc != 0.0 {
-                add_scaled(&mut x, &self.binv[c * m..(c + 1) * m], bc);
-            }
-        }
+        self.ftran(nonzeros(b), &mut x);
         let Some((p, col)) = p else {
             return (x, 1.0);
         };
         let mut w = vec![0.0; m];
-        for &(r, v) in col {
-            add_scaled(&mut w, &self.binv[r * m..(r + 1) * m], v);
-        }
-        let xp = x[p] / w[p];
-        for i in 0..m {
-            x[i] -= w[i] * xp;
-        }
-        x[p] = xp;
+        self.ftran(col.iter().copied(), &mut w);
+        apply_pivot(&mut x, &w, p);
         (x, w[p])
     }
 

@@ -273,6 +273,15 @@ impl Drop for Team {
     }
 }
 
+/// Runs `f(0), …, f(chunks − 1)`: shared with the helper thread of `team`,
+/// or on this thread alone without one (the same calls either way).
+pub(crate) fn run_chunks(team: Option<&Team>, chunks: usize, f: &(dyn Fn(usize) + Sync)) {
+    match team {
+        Some(team) => team.run(chunks, f),
+        None => (0..chunks).for_each(f),
+    }
+}
+
 /// The CPU time of the calling thread in milliseconds, where the system
 /// tells (Linux: `se.sum_exec_runtime` of `/proc/thread-self/sched`).
 fn thread_cpu_ms() -> Option<f64> {
