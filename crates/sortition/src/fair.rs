@@ -35,6 +35,7 @@
 //! increases the objective monotonically.
 
 use crate::error::{Result, SortitionError};
+use crate::pricing::Pricer;
 use crate::simplex::{Column, Lp, START_TOL};
 use crate::space::{PanelSpace, TypePanel};
 use std::collections::HashMap;
@@ -198,6 +199,35 @@ pub(crate) struct Engine<'s> {
     /// every round adds the one panel of the exact integer program: slower,
     /// same result; the tests compare the two.
     pub heuristics: bool,
+    /// The exact pricing program, kept between rounds and stages (`None`:
+    /// too many rows for it, or switched off; `microlp` solves every
+    /// program then).
+    pricer: Option<Pricer>,
+}
+
+/// A panel within the relative `gap` of the heaviest under `w` if some
+/// panel weighs more than `above`, else none (or a panel at most `above`).
+/// Our [`Pricer`], or `microlp` where that is not available or gives up.
+fn price_panel(
+    space: &PanelSpace,
+    pricer: Option<&mut Pricer>,
+    w: &[f64],
+    above: f64,
+    gap: f64,
+) -> Result<Option<TypePanel>> {
+    if let Some(pricer) = pricer
+        && let Ok(p) = pricer.best_above(space, w, above, gap)
+    {
+        return Ok(p);
+    }
+    // Within the gap first: any panel above `above` will do, and that search
+    // is about twice as fast. Only a result at or below it needs the search
+    // to optimality, which proves that no panel is above.
+    let p = space.best_panel_gap(w, None, gap, None)?;
+    if p.as_ref().is_some_and(|p| PanelSpace::value(p, w) > above) {
+        return Ok(p);
+    }
+    space.best_panel(w, None)
 }
 
 /// Identifies an LP column across stages.
@@ -284,6 +314,7 @@ impl<'s> Engine<'s> {
             last_basis: None,
             last_lp: None,
             heuristics: true,
+            pricer: Pricer::new(space),
         }))
     }
 
@@ -542,18 +573,9 @@ impl<'s> Engine<'s> {
             let mut done = false;
             for exact in [false, true] {
                 let first = if exact {
-                    // First within a relative gap of 0.1%: any panel above
-                    // the cap will do as the round's best, and that search
-                    // is about twice as fast. Only a result at or below the
-                    // cap needs the search to optimality, which proves that
-                    // no panel is above it.
-                    let mut p = sp.best_panel_gap(&w, None, EXACT_GAP, None)?;
-                    if !p
-                        .as_ref()
-                        .is_some_and(|p| PanelSpace::value(p, &w) > cap + PRICE_EPS)
-                    {
-                        p = sp.best_panel(&w, None)?;
-                    }
+                    // Any panel above the cap will do as the round's best:
+                    // within a relative gap of 0.1% of the heaviest.
+                    let p = price_panel(sp, self.pricer.as_mut(), &w, cap + PRICE_EPS, EXACT_GAP)?;
                     streak = 0;
                     match p {
                         Some(p) if PanelSpace::value(&p, &w) > cap + PRICE_EPS => {
@@ -667,20 +689,25 @@ pub(crate) fn leximin(
     leximin: bool,
     ctl: &mut Control,
 ) -> Result<Option<TypeDistribution>> {
-    leximin_with(space, leximin, true, ctl)
+    leximin_with(space, leximin, true, true, ctl)
 }
 
-/// [`leximin`] with or without the pricing heuristics.
+/// [`leximin`] with or without the pricing heuristics, and with our
+/// [`Pricer`] or `microlp` for the exact pricing.
 pub(crate) fn leximin_with(
     space: &PanelSpace,
     leximin: bool,
     heuristics: bool,
+    own_pricer: bool,
     ctl: &mut Control,
 ) -> Result<Option<TypeDistribution>> {
     let Some(mut eng) = Engine::start(space, ctl)? else {
         return Ok(None);
     };
     eng.heuristics = heuristics;
+    if !own_pricer {
+        eng.pricer = None;
+    }
     let nt = space.n_types();
     let mut fixed: Vec<Option<f64>> = (0..nt).map(|t| (!eng.active[t]).then_some(0.0)).collect();
     let k0 = eng.set.panels.len();
@@ -816,7 +843,7 @@ mod tests {
     /// result: on generated Dutch-like pools the LEXIMIN probabilities equal
     /// those of plain column generation (one exact integer program per round).
     #[test]
-    fn heuristic_pricing_gives_the_plain_leximin() {
+    fn heuristic_and_own_pricing_give_the_plain_leximin() {
         for (n, k, areas, categories, seed) in [
             (60, 8, 4, 5, 1),
             (80, 10, 4, 6, 2),
@@ -833,25 +860,26 @@ mod tests {
             .generate();
             let space = PanelSpace::new(&inst);
             let mut progress = |_: &Progress| {};
-            let mut run = |h: bool| {
+            let mut run = |h: bool, own: bool| {
                 let mut ctl = Control {
                     progress: &mut progress,
                     cancel: None,
                 };
-                leximin_with(&space, true, h, &mut ctl)
+                leximin_with(&space, true, h, own, &mut ctl)
                     .unwrap()
                     .unwrap()
                     .type_probabilities(&space)
             };
-            let fast = run(true);
-            let plain = run(false);
-            for t in 0..space.n_types() {
-                assert!(
-                    (fast[t] - plain[t]).abs() < 1e-6,
-                    "n={n} seed={seed} type {t}: {} vs {}",
-                    fast[t],
-                    plain[t]
-                );
+            let fast = run(true, true);
+            for (plain, name) in [(run(false, true), "plain"), (run(true, false), "microlp")] {
+                for t in 0..space.n_types() {
+                    assert!(
+                        (fast[t] - plain[t]).abs() < 1e-6,
+                        "n={n} seed={seed} type {t}: {} vs {name} {}",
+                        fast[t],
+                        plain[t]
+                    );
+                }
             }
         }
     }

@@ -31,8 +31,9 @@
 //! * [`Algorithm::Leximin`] (default): Flanigan, Gölz, Gupta, Hennig, Procaccia,
 //!   "Fair algorithms for selecting citizens' assemblies", Nature 596 (2021).
 //!   Column generation: panels come from an integer program (a maximum-weight
-//!   panel under the quotas, solved exactly by branch and bound in `microlp`),
-//!   the stage LPs by our own warm-started revised simplex; the dual prices say
+//!   panel under the quotas, solved by our own branch and bound over a
+//!   warm-started dual simplex, with `microlp` as the fallback), the stage LPs
+//!   by our own warm-started revised simplex; the dual prices say
 //!   which people are at the stage optimum in every optimal distribution, and
 //!   those are fixed before the next stage.
 //! * [`Algorithm::Maximin`]: the first stage only.
@@ -91,6 +92,7 @@ pub(crate) mod kernels;
 mod legacy;
 pub mod lottery;
 pub mod model;
+mod pricing;
 mod select;
 mod simplex;
 mod space;
