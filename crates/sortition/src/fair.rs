@@ -214,16 +214,17 @@ fn price_panel(
     w: &[f64],
     above: f64,
     gap: f64,
+    node_limit: Option<usize>,
 ) -> Result<Option<TypePanel>> {
     if let Some(pricer) = pricer
-        && let Ok(p) = pricer.best_above(space, w, above, gap)
+        && let Ok(p) = pricer.best_above(space, w, above, gap, node_limit)
     {
         return Ok(p);
     }
     // Within the gap first: any panel above `above` will do, and that search
     // is about twice as fast. Only a result at or below it needs the search
     // to optimality, which proves that no panel is above.
-    let p = space.best_panel_gap(w, None, gap, None)?;
+    let p = space.best_panel_gap(w, None, gap, node_limit.map(|l| l as u64))?;
     if p.as_ref().is_some_and(|p| PanelSpace::value(p, w) > above) {
         return Ok(p);
     }
@@ -248,9 +249,28 @@ impl<'s> Engine<'s> {
         let mut covered = vec![false; nt];
         let mut w = vec![1.0; nt];
         let rounds = nt.clamp(4, 20);
+        let mut pricer = Pricer::new(space);
         for r in 0..rounds {
             ctl.check()?;
-            let Some(p) = space.best_panel_with(&w, None, true)? else {
+            // Any good panel will do here (within 0.1% of the heaviest, or
+            // the best after 300 nodes). The weights are made distinct by a
+            // fixed relative perturbation below 1e-4: many equal weights
+            // make the pricing program dual degenerate, and the dual simplex
+            // then cycled.
+            let wp: Vec<f64> = w
+                .iter()
+                .enumerate()
+                .map(|(t, &x)| x * (1.0 + 1e-7 * (t.wrapping_mul(2_654_435_761) % 1000) as f64))
+                .collect();
+            let p = price_panel(
+                space,
+                pricer.as_mut(),
+                &wp,
+                f64::NEG_INFINITY,
+                EXACT_GAP,
+                Some(300),
+            )?;
+            let Some(p) = p else {
                 if r == 0 {
                     return Ok(None);
                 }
@@ -314,7 +334,7 @@ impl<'s> Engine<'s> {
             last_basis: None,
             last_lp: None,
             heuristics: true,
-            pricer: Pricer::new(space),
+            pricer,
         }))
     }
 
@@ -575,7 +595,14 @@ impl<'s> Engine<'s> {
                 let first = if exact {
                     // Any panel above the cap will do as the round's best:
                     // within a relative gap of 0.1% of the heaviest.
-                    let p = price_panel(sp, self.pricer.as_mut(), &w, cap + PRICE_EPS, EXACT_GAP)?;
+                    let p = price_panel(
+                        sp,
+                        self.pricer.as_mut(),
+                        &w,
+                        cap + PRICE_EPS,
+                        EXACT_GAP,
+                        None,
+                    )?;
                     streak = 0;
                     match p {
                         Some(p) if PanelSpace::value(&p, &w) > cap + PRICE_EPS => {

@@ -219,6 +219,7 @@ impl Pricer {
         w: &[f64],
         above: f64,
         gap: f64,
+        node_limit: Option<usize>,
     ) -> Result<Option<TypePanel>, Stalled> {
         if self.infeasible {
             return Ok(None);
@@ -265,6 +266,9 @@ impl Pricer {
                 continue;
             }
             nodes += 1;
+            if node_limit.is_some_and(|l| nodes > l) && best.is_some() {
+                break;
+            }
             if nodes > MAX_NODES {
                 return Err(Stalled);
             }
@@ -616,7 +620,7 @@ mod tests {
                     })
                     .collect();
                 let oracle = s.best_panel(&w, None).unwrap();
-                let got = pricer.best_above(s, &w, 0.0, 0.0).unwrap();
+                let got = pricer.best_above(s, &w, 0.0, 0.0, None).unwrap();
                 let Some(oracle) = oracle else {
                     assert!(got.is_none(), "round {round}: no panel exists");
                     continue;
@@ -626,9 +630,9 @@ mod tests {
                 assert!(s.is_feasible(&p));
                 let v = PanelSpace::value(&p, &w);
                 assert!((v - opt).abs() <= 1e-9 * opt.max(1.0), "{v} vs {opt}");
-                let none = pricer.best_above(s, &w, opt + 1e-6, 0.0).unwrap();
+                let none = pricer.best_above(s, &w, opt + 1e-6, 0.0, None).unwrap();
                 assert!(none.is_none_or(|p| PanelSpace::value(&p, &w) <= opt + 1e-6));
-                let near = pricer.best_above(s, &w, opt - 1e-3, 0.01).unwrap();
+                let near = pricer.best_above(s, &w, opt - 1e-3, 0.01, None).unwrap();
                 let v = PanelSpace::value(&near.expect("above"), &w);
                 assert!(v > opt - 1e-3 && v >= opt * 0.99 - 1e-9, "{v} vs {opt}");
             }

@@ -364,23 +364,7 @@ impl PanelSpace {
     /// person of each type). With `force = Some(t)` the panel must contain a
     /// person of type `t`. `Ok(None)`: no feasible panel (with that person).
     pub fn best_panel(&self, w: &[f64], force: Option<usize>) -> Result<Option<TypePanel>> {
-        self.best_panel_with(w, force, false)
-    }
-
-    /// [`PanelSpace::best_panel`]; with `quick` the search may stop at a panel
-    /// within 0.1% of the best (or after 300 branch-and-bound nodes), for
-    /// heuristic column generation where optimality is not needed.
-    pub fn best_panel_with(
-        &self,
-        w: &[f64],
-        force: Option<usize>,
-        quick: bool,
-    ) -> Result<Option<TypePanel>> {
-        if quick {
-            self.best_panel_gap(w, force, 1e-3, Some(300))
-        } else {
-            self.best_panel_gap(w, force, 0.0, None)
-        }
+        self.best_panel_gap(w, force, 0.0, None)
     }
 
     /// [`PanelSpace::best_panel`] that may stop at a panel within the
