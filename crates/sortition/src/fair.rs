@@ -256,7 +256,7 @@ impl<'s> Engine<'s> {
             // the best after 300 nodes). The weights are made distinct by a
             // fixed relative perturbation below 1e-4: many equal weights
             // make the pricing program dual degenerate, and the dual simplex
-            // then cycled.
+            // then stalled.
             let wp: Vec<f64> = w
                 .iter()
                 .enumerate()

@@ -20,6 +20,18 @@
 //!   relative gap once a panel above the threshold is known. The dual
 //!   simplex stops as soon as its objective, a bound on the node's optimum,
 //!   falls below the cut.
+//! * It dives depth first while nodes branch and then takes the open node
+//!   with the highest bound; it branches on the fractional type with the
+//!   best product of the two branches' estimated losses (pseudo-costs, kept
+//!   between calls). These are the textbook rules, as `microlp` uses them
+//!   too; the most fractional type with plain depth-first search needed up
+//!   to 6,900 nodes on one program where these need at most a few hundred.
+//! * The ratio test is the plain one with the largest pivot among ties. A
+//!   bound-flipping ratio test halved the pivots but ran into the pivot
+//!   limit on some of the benchmark's programs. A program with many equal
+//!   weights (dual degenerate) can stall here too: with all weights equal
+//!   the bound stayed put for thousands of pivots. That is why the initial
+//!   panels' weights are made distinct ([`crate::fair`]).
 //!
 //! The program's variables are `x_t` (people of type `t` on the panel) and
 //! one slack per row, `s_r = Σ_{t ∈ r} x_t`, bounded by the row's quota:
@@ -208,11 +220,12 @@ impl Pricer {
     }
 
     /// The heaviest panel under the weights `w` (per person of each type),
-    /// if some panel weighs more
-    /// than `above`; once one does, the search may stop at a panel within the
-    /// relative `gap` of the heaviest. `Ok(None)`: no feasible panel weighs
-    /// more than `above` (within 1e-9 relative to the largest weight).
-    /// A panel at or below `above` may be returned too.
+    /// if some panel weighs more than `above`; once one does, the search may
+    /// stop at a panel within the relative `gap` of the heaviest, and with
+    /// `node_limit` at the best panel found after that many nodes.
+    /// `Ok(None)`: no feasible panel weighs more than `above` (within 1e-9
+    /// relative to the largest weight). A panel at or below `above` may be
+    /// returned too.
     pub fn best_above(
         &mut self,
         space: &PanelSpace,
@@ -497,9 +510,7 @@ impl Pricer {
             let to_lower = self.x[p] < self.lo[p];
             let s = if to_lower { 1.0 } else { -1.0 };
             // Ratio test: the entering column keeps every reduced cost on
-            // its side; near-ties go to the largest pivot. (A bound-flipping
-            // ratio test cut the pivots by half but cycled on some of the
-            // benchmark's programs.)
+            // its side; near-ties go to the largest pivot.
             let row = &self.t[r * n..(r + 1) * n];
             let mut enter: Option<(f64, f64, usize)> = None;
             for j in 0..n {
