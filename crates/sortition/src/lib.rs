@@ -118,3 +118,16 @@ pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
         seed
     }
 }
+
+/// Random weights for the pricing tests: a quarter zeros, a quarter from
+/// four values (ties), the rest spread over `[0, 1)`.
+#[cfg(test)]
+pub(crate) fn random_weights(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| match next() % 4 {
+            0 => 0.0,
+            1 => (next() % 4) as f64 / 8.0,
+            _ => (next() % 1_000_000) as f64 / 1e6,
+        })
+        .collect()
+}

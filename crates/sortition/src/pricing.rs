@@ -623,13 +623,7 @@ mod tests {
             let nt = s.n_types();
             let mut pricer = Pricer::new(s).expect("few rows");
             for round in 0..40 {
-                let w: Vec<f64> = (0..nt)
-                    .map(|_| match next() % 4 {
-                        0 => 0.0,
-                        1 => (next() % 4) as f64 / 8.0,
-                        _ => (next() % 1_000_000) as f64 / 1e6,
-                    })
-                    .collect();
+                let w = crate::random_weights(&mut next, nt);
                 let oracle = s.best_panel(&w, None).unwrap();
                 let got = pricer.best_above(s, &w, 0.0, 0.0, None).unwrap();
                 let Some(oracle) = oracle else {

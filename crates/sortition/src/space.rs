@@ -470,13 +470,7 @@ mod tests {
             let nt = s.n_types();
             let mut panel = s.best_panel(&vec![0.0; nt], None).unwrap().unwrap();
             for round in 0..60 {
-                let w: Vec<f64> = (0..nt)
-                    .map(|_| match next() % 4 {
-                        0 => 0.0,
-                        1 => (next() % 4) as f64 / 8.0,
-                        _ => (next() % 1_000_000) as f64 / 1e6,
-                    })
-                    .collect();
+                let w = crate::random_weights(&mut next, nt);
                 let mut order: Vec<usize> = (0..nt).collect();
                 order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
                 let fast = s.local_search_with(&panel, &w, &order, true);
