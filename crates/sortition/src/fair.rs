@@ -36,7 +36,7 @@
 
 use crate::error::{Result, SortitionError};
 use crate::pricing::Pricer;
-use crate::simplex::{Column, Lp, START_TOL};
+use crate::simplex::{Column, Lp, START_TOL, is_singular};
 use crate::space::{PanelSpace, TypePanel};
 use std::collections::HashMap;
 use std::fmt;
@@ -493,14 +493,25 @@ impl<'s> Engine<'s> {
         }
         let mut lp = match lp {
             Some(l) => l,
-            None => Lp::new(b, cols, cost, cold)?,
+            None => Lp::new(b, cols, cost, cold.clone())?,
         };
         let mut prev_first: Option<TypePanel> = None;
         let mut last_exact_gap = f64::INFINITY;
         let mut streak = 0;
         loop {
             ctl.check()?;
-            lp.solve()?;
+            if let Err(e) = lp.solve() {
+                // Round-off over many pivots can make the basis singular at
+                // a refactorisation: start again from the stage's cold basis
+                // (the new mixture column and the slacks, feasible by
+                // construction; pruning never drops them) with the columns
+                // gathered so far.
+                if !is_singular(&e) {
+                    return Err(e);
+                }
+                lp.restart(cold.clone())?;
+                lp.solve()?;
+            }
             if self.heuristics && lp.n_cols() > PRUNE_AT * m {
                 // Keep the LP small: drop the non-basic panels with the
                 // lowest reduced costs (pricing brings back any that is

@@ -174,6 +174,15 @@ fn err(msg: &str) -> SortitionError {
     SortitionError::Solver(format!("simplex: {msg}"))
 }
 
+/// What a refactorisation reports when the basis has become singular.
+const SINGULAR_BASIS: &str = "singular basis";
+
+/// Whether `e` is [`Lp`]'s report of a singular basis (round-off over many
+/// pivots can lead there; a restart from a known basis recovers).
+pub(crate) fn is_singular(e: &SortitionError) -> bool {
+    matches!(e, SortitionError::Solver(s) if s.strip_prefix("simplex: ") == Some(SINGULAR_BASIS))
+}
+
 impl Lp {
     /// A problem with the given columns and a starting basis (one column per
     /// row) that must be primal feasible (`B⁻¹b ≥ 0` up to round-off).
@@ -217,14 +226,36 @@ impl Lp {
             devex: vec![1.0; n_cols],
             d: vec![0.0; n_cols],
         };
-        lp.refactor()?;
-        if lp.xb.iter().any(|&x| x < -START_TOL) {
+        lp.start()?;
+        Ok(lp)
+    }
+
+    /// Factorises the basis and checks that it is primal feasible (values
+    /// within `START_TOL` below zero are set to zero).
+    fn start(&mut self) -> Result<()> {
+        self.refactor()?;
+        if self.xb.iter().any(|&x| x < -START_TOL) {
             return Err(err("starting basis is not feasible"));
         }
-        for x in &mut lp.xb {
+        for x in &mut self.xb {
             *x = x.max(0.0);
         }
-        Ok(lp)
+        Ok(())
+    }
+
+    /// Starts again from `basis` (primal feasible, as for [`Lp::new`]) with
+    /// the columns the problem has now.
+    pub fn restart(&mut self, basis: Vec<usize>) -> Result<()> {
+        if basis.len() != self.m {
+            return Err(err("basis size"));
+        }
+        self.pos = vec![usize::MAX; self.cols.len()];
+        for (i, &j) in basis.iter().enumerate() {
+            self.pos[j] = i;
+        }
+        self.basis = basis;
+        self.devex.iter_mut().for_each(|w| *w = 1.0);
+        self.start()
     }
 
     pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {
@@ -306,7 +337,7 @@ impl Lp {
         let rows_n: Vec<usize> = (0..m).filter(|&r| row_single[r] == usize::MAX).collect();
         let k = others.len();
         if rows_n.len() != k {
-            return Err(err("singular basis"));
+            return Err(err(SINGULAR_BASIS));
         }
         let mut row_pos = vec![usize::MAX; m];
         for (a, &r) in rows_n.iter().enumerate() {
@@ -329,7 +360,7 @@ impl Lp {
                 .max_by(|&x, &y| a[x * w + c].abs().total_cmp(&a[y * w + c].abs()))
                 .expect("rows");
             if a[p * w + c].abs() < 1e-11 {
-                return Err(err("singular basis"));
+                return Err(err(SINGULAR_BASIS));
             }
             if p != c {
                 for q in 0..w {
@@ -789,6 +820,33 @@ mod tests {
         let mut lp = Lp::new(vec![4.0, 6.0], cols, vec![3.0, 2.0, 0.0, 0.0], vec![2, 3]).unwrap();
         lp.solve().unwrap();
         lp
+    }
+
+    /// A singular basis is reported as such, and a restart from the slack
+    /// basis after columns were added reaches the same optimum as the warm
+    /// solve (the recovery of `Engine::stage`).
+    #[test]
+    fn singular_basis_is_reported_and_a_restart_recovers() {
+        let cols = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 2.0), (1, 2.0)],
+            vec![(0, 1.0)],
+        ];
+        let e = Lp::new(vec![1.0, 1.0], cols, vec![0.0; 3], vec![0, 1])
+            .err()
+            .expect("singular");
+        assert!(is_singular(&e), "{e}");
+        assert!(!is_singular(&err("pivot limit reached")));
+        let mut lp = small_lp();
+        let z = lp.add_column(vec![(0, 1.0), (1, 1.0)], 5.0);
+        lp.solve().unwrap();
+        let warm = lp.values();
+        lp.restart(vec![2, 3]).unwrap();
+        assert!(lp.objective().abs() < 1e-12, "back at the slack basis");
+        lp.solve().unwrap();
+        assert!((lp.objective() - 20.0).abs() < 1e-9);
+        assert!((lp.values()[z] - warm[z]).abs() < 1e-9);
+        assert!(lp.restart(vec![2]).is_err(), "one column per row");
     }
 
     #[test]
