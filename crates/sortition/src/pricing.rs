@@ -73,7 +73,7 @@ const MAX_NODES: usize = 20_000;
 const MAX_PIVOTS: usize = 5_000;
 /// Above this many rows the dense tableau is not worth it (many shared
 /// households); the caller uses `microlp`.
-pub(crate) const MAX_ROWS: usize = 200;
+const MAX_ROWS: usize = 200;
 
 /// The outcome of one node's LP.
 #[derive(Debug, PartialEq)]
@@ -166,8 +166,7 @@ impl Pricer {
         let mut rows: Vec<(Vec<usize>, f64, f64)> = vec![((0..nt).collect(), k, k)];
         let mut infeasible = false;
         for r in &space.rows {
-            let avail: u32 = r.types.iter().map(|&t| space.size(t)).sum();
-            let cap = avail.min(space.k);
+            let cap = space.row_cap(r);
             infeasible |= r.min > cap;
             if r.min > 0 || r.max < cap {
                 rows.push((r.types.clone(), r.min as f64, r.max.min(cap) as f64));

@@ -193,14 +193,7 @@ impl Lp {
         basis: Vec<usize>,
     ) -> Result<Lp> {
         let m = b.len();
-        if basis.len() != m {
-            return Err(err("basis size"));
-        }
         let n_cols = cols.len();
-        let mut pos = vec![usize::MAX; cols.len()];
-        for (i, &j) in basis.iter().enumerate() {
-            pos[j] = i;
-        }
         for c in &mut cols {
             if c.iter().any(|&(r, _)| r >= m) {
                 return Err(err("row index out of range"));
@@ -213,8 +206,8 @@ impl Lp {
             cols,
             cost,
             b,
-            basis,
-            pos,
+            basis: Vec::new(),
+            pos: Vec::new(),
             binv: Vec::new(),
             pend_u: vec![0.0; LAZY * m],
             pend_x: vec![0.0; LAZY * m],
@@ -226,25 +219,14 @@ impl Lp {
             devex: vec![1.0; n_cols],
             d: vec![0.0; n_cols],
         };
-        lp.start()?;
+        lp.restart(basis)?;
         Ok(lp)
     }
 
-    /// Factorises the basis and checks that it is primal feasible (values
-    /// within `START_TOL` below zero are set to zero).
-    fn start(&mut self) -> Result<()> {
-        self.refactor()?;
-        if self.xb.iter().any(|&x| x < -START_TOL) {
-            return Err(err("starting basis is not feasible"));
-        }
-        for x in &mut self.xb {
-            *x = x.max(0.0);
-        }
-        Ok(())
-    }
-
     /// Starts again from `basis` (primal feasible, as for [`Lp::new`]) with
-    /// the columns the problem has now.
+    /// the columns the problem has now: factorises it and checks that it is
+    /// primal feasible (values within `START_TOL` below zero are set to
+    /// zero).
     pub fn restart(&mut self, basis: Vec<usize>) -> Result<()> {
         if basis.len() != self.m {
             return Err(err("basis size"));
@@ -255,7 +237,14 @@ impl Lp {
         }
         self.basis = basis;
         self.devex.iter_mut().for_each(|w| *w = 1.0);
-        self.start()
+        self.refactor()?;
+        if self.xb.iter().any(|&x| x < -START_TOL) {
+            return Err(err("starting basis is not feasible"));
+        }
+        for x in &mut self.xb {
+            *x = x.max(0.0);
+        }
+        Ok(())
     }
 
     pub fn add_column(&mut self, mut col: Column, cost: f64) -> usize {

@@ -325,6 +325,16 @@ impl PanelSpace {
         in_panel.into_iter().map(|t| (t, cnt[t])).collect()
     }
 
+    /// The most people row `r` can have on a panel: its people, at most
+    /// the panel size. A maximum at or above it does not bind.
+    pub(crate) fn row_cap(&self, r: &QuotaRow) -> u32 {
+        r.types
+            .iter()
+            .map(|&t| self.size(t))
+            .sum::<u32>()
+            .min(self.k)
+    }
+
     pub fn n_types(&self) -> usize {
         self.members.len()
     }
@@ -394,15 +404,15 @@ impl PanelSpace {
         let all: Vec<_> = vars.iter().map(|&v| (v, 1.0)).collect();
         p.add_constraint(all.as_slice(), ComparisonOp::Eq, self.k as f64);
         for r in &self.rows {
-            let avail: u32 = r.types.iter().map(|&t| self.size(t)).sum();
-            if r.min > avail.min(self.k) {
+            let cap = self.row_cap(r);
+            if r.min > cap {
                 return Ok(None);
             }
             let e: Vec<_> = r.types.iter().map(|&t| (vars[t], 1.0)).collect();
             if r.min > 0 {
                 p.add_constraint(e.as_slice(), ComparisonOp::Ge, r.min as f64);
             }
-            if r.max < avail.min(self.k) {
+            if r.max < cap {
                 p.add_constraint(e.as_slice(), ComparisonOp::Le, r.max as f64);
             }
         }
